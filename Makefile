@@ -1,0 +1,53 @@
+# Mayfly: top-level build. Each folder adds its rules in <folder>/<folder>.mk.
+#   make            build bin/fnd, bin/fnctl and build/functions/*.elf
+#   make deps       install the Debian packages the project needs
+#   make run        deps + build, then start fnd with the example functions
+#   make test       build and run the test suite
+#   make bench-boot / bench / bench-quick / fuzz / soak
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE
+CPPFLAGS += -Iguest/include -I. -I/usr/share/include/llhttp
+LDLIBS  += -lpthread
+
+B := build
+BIN := bin
+
+.PHONY: all deps run test clean
+all:
+
+include guest/guest.mk
+include functions/functions.mk
+include vmm/vmm.mk
+include store/store.mk
+include gateway/gateway.mk
+include tests/tests.mk
+include bench/bench.mk
+
+# Debian packages: the one place that installs things.
+DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev \
+	libuv1-dev node-llhttp libsqlite3-dev libjansson-dev libssl-dev \
+	curl awscli s3cmd python3-boto3 wrk qemu-system-x86 gnuplot-nox \
+	valgrind
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		SUDO=$$( [ $$(id -u) -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+			$$missing >/dev/null; \
+	fi
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+clean:
+	rm -rf $(B) $(BIN)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,214 @@
+/* kvm.c: raw KVM: blank VMs in 64-bit long mode at CPL 3, their memory. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmm/vmm_int.h"
+
+#define CR0_PE (1ULL << 0)
+#define CR0_MP (1ULL << 1)
+#define CR0_ET (1ULL << 4)
+#define CR0_NE (1ULL << 5)
+#define CR0_WP (1ULL << 16)
+#define CR0_PG (1ULL << 31)
+#define CR4_PAE (1ULL << 5)
+#define CR4_OSFXSR (1ULL << 9)
+#define CR4_OSXMMEXCPT (1ULL << 10)
+#define EFER_LME (1ULL << 8)
+#define EFER_LMA (1ULL << 10)
+#define EFER_NXE (1ULL << 11)
+
+uint64_t vmm_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int vmm_kvm_open(struct vmm_kvm *k, char *err, size_t errlen)
+{
+    int rc;
+
+    k->fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (k->fd < 0) {
+        rc = -errno;
+        snprintf(err, errlen, "open /dev/kvm: %s", strerror(errno));
+        return rc;
+    }
+    if (ioctl(k->fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+        snprintf(err, errlen, "unsupported KVM API version");
+        goto close_fd;
+    }
+    if (ioctl(k->fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0) {
+        snprintf(err, errlen, "KVM lacks KVM_CAP_IMMEDIATE_EXIT");
+        goto close_fd;
+    }
+    rc = ioctl(k->fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (rc < (int)sizeof(struct kvm_run)) {
+        snprintf(err, errlen, "bad KVM_GET_VCPU_MMAP_SIZE");
+        goto close_fd;
+    }
+    k->run_size = (size_t)rc;
+    return 0;
+
+close_fd:
+    close(k->fd);
+    k->fd = -1;
+    return -ENOTSUP;
+}
+
+static void seg_user(struct kvm_segment *s, uint16_t sel, int code)
+{
+    memset(s, 0, sizeof(*s));
+    s->selector = sel;
+    s->limit = 0xffffffff;
+    s->present = 1;
+    s->dpl = 3;
+    s->s = 1;
+    s->g = 1;
+    s->type = code ? 11 : 3; /* execute/read, accessed : read/write, acc. */
+    s->l = code;
+    s->db = !code;
+}
+
+/* Long mode, paging on, CPL 3: the guest's first instruction is already in
+ * user mode, so it never runs emulated ring-0 code on PVM. */
+static int set_sregs(int vcpufd)
+{
+    struct kvm_sregs sr;
+
+    if (ioctl(vcpufd, KVM_GET_SREGS, &sr) < 0)
+        return -errno;
+    seg_user(&sr.cs, MF_SEL_UCODE, 1);
+    seg_user(&sr.ss, MF_SEL_UDATA, 0);
+    sr.ds = sr.es = sr.fs = sr.gs = sr.ss;
+    memset(&sr.tr, 0, sizeof(sr.tr));
+    sr.tr.base = MF_SYS_GPA + MF_SYS_TSS_OFF;
+    sr.tr.limit = MF_SYS_TSS_LIMIT;
+    sr.tr.selector = MF_SEL_TSS;
+    sr.tr.type = 11; /* 64-bit TSS, busy */
+    sr.tr.present = 1;
+    sr.ldt.unusable = 1;
+    sr.gdt.base = MF_SYS_GPA;
+    sr.gdt.limit = 7 * 8 - 1;
+    sr.idt.base = MF_SYS_GPA + 0x100;
+    sr.idt.limit = 32 * 16 - 1;
+    sr.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+    sr.cr3 = MF_PML4_GPA;
+    sr.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+    sr.efer = EFER_LME | EFER_LMA | EFER_NXE;
+    if (ioctl(vcpufd, KVM_SET_SREGS, &sr) < 0)
+        return -errno;
+    return 0;
+}
+
+int vmm_vm_create(const struct vmm_kvm *k, struct vmm_vm **out)
+{
+    struct vmm_vm *vm = calloc(1, sizeof(*vm));
+    int rc;
+
+    if (!vm)
+        return -ENOMEM;
+    vm->vmfd = ioctl(k->fd, KVM_CREATE_VM, 0);
+    if (vm->vmfd < 0)
+        goto free_vm;
+    vm->vcpufd = ioctl(vm->vmfd, KVM_CREATE_VCPU, 0);
+    if (vm->vcpufd < 0)
+        goto close_vm;
+    vm->run_size = k->run_size;
+    vm->run = mmap(NULL, k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+                   vm->vcpufd, 0);
+    if (vm->run == MAP_FAILED)
+        goto close_vcpu;
+    rc = set_sregs(vm->vcpufd);
+    if (rc) {
+        errno = -rc;
+        goto unmap_run;
+    }
+    *out = vm;
+    return 0;
+
+unmap_run:
+    rc = -errno;
+    munmap(vm->run, vm->run_size);
+    errno = -rc;
+close_vcpu:
+    rc = -errno;
+    close(vm->vcpufd);
+    errno = -rc;
+close_vm:
+    rc = -errno;
+    close(vm->vmfd);
+    errno = -rc;
+free_vm:
+    rc = -errno;
+    free(vm);
+    return rc;
+}
+
+static int map_memory(struct vmm_vm *vm, const struct vmm_image *img)
+{
+    uint8_t *m;
+
+    /* Anonymous zero memory for the whole guest, then the template laid
+     * privately over its low part: untouched pages cost nothing. */
+    m = mmap(NULL, img->mem_size, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED)
+        return -errno;
+    if (mmap(m, img->tpl_size, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_FIXED, img->fd, 0) == MAP_FAILED) {
+        int rc = -errno;
+
+        munmap(m, img->mem_size);
+        return rc;
+    }
+    vm->mem = m;
+    vm->mem_size = img->mem_size;
+    return 0;
+}
+
+int vmm_vm_load(struct vmm_vm *vm, const struct vmm_image *img)
+{
+    struct kvm_userspace_memory_region region = {
+        .slot = 0,
+        .guest_phys_addr = 0,
+        .memory_size = img->mem_size,
+    };
+    struct kvm_regs regs = {
+        .rip = img->elf.entry,
+        .rsp = MF_STACK_TOP,
+        .rdi = MF_BOOT_GPA,
+        .rflags = 2, /* IF=0; port access comes from the TSS bitmap */
+    };
+    int rc = map_memory(vm, img);
+
+    if (rc)
+        return rc;
+    region.userspace_addr = (uint64_t)(uintptr_t)vm->mem;
+    if (ioctl(vm->vmfd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+        return -errno;
+    if (ioctl(vm->vcpufd, KVM_SET_REGS, &regs) < 0)
+        return -errno;
+    return 0;
+}
+
+void vmm_vm_destroy(struct vmm_vm *vm)
+{
+    if (!vm)
+        return;
+    munmap(vm->run, vm->run_size);
+    close(vm->vcpufd);
+    close(vm->vmfd);
+    if (vm->mem)
+        munmap(vm->mem, vm->mem_size);
+    free(vm);
+}
