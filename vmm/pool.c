@@ -126,8 +126,9 @@ void vmm_pool_stop(struct vmm *vmm)
     p->depth = 0;
 }
 
-/* An empty pool means demand outran the maker: the caller makes its own VM
- * rather than queue behind the maker, which would cost the same and more. */
+/* Takers wait for the maker rather than create VMs beside it: creation
+ * serialises on KVM's global lock, so two at once only slow both. Only a
+ * maker that keeps failing makes the taker try for itself. */
 int vmm_pool_take(struct vmm *vmm, struct vmm_vm **out)
 {
     struct vmm_pool *p = &vmm->pool;
@@ -135,6 +136,8 @@ int vmm_pool_take(struct vmm *vmm, struct vmm_vm **out)
     int rc;
 
     pthread_mutex_lock(&p->lock);
+    while (!p->ready && !p->error && !p->stop)
+        pthread_cond_wait(&p->have, &p->lock);
     vm = p->ready;
     if (vm) {
         p->ready = vm->next;

@@ -204,3 +204,24 @@ fail_errno:
     snprintf(err, errlen, "memfd_create: %s", strerror(-rc));
     return rc;
 }
+
+/* The warm-up image: `mov $MF_PORT_DONE, %dx; out %eax, %dx` at the lowest
+ * image address, in a template of mem_size bytes. */
+int vmm_template_warm(struct vmm_image *img, uint64_t mem_size)
+{
+    static const uint8_t code[] = {0x66, 0xba, MF_PORT_DONE & 0xff,
+                                   MF_PORT_DONE >> 8, 0xef, 0xf4};
+    char err[128];
+
+    memset(img, 0, sizeof(*img));
+    img->mem_size = mem_size;
+    img->elf.entry = MF_IMAGE_MIN;
+    img->elf.end = MF_IMAGE_MIN + sizeof(code);
+    img->elf.nsegs = 1;
+    img->elf.segs[0] = (struct vmm_seg){.vaddr = MF_IMAGE_MIN,
+                                        .memsz = sizeof(code),
+                                        .filesz = sizeof(code),
+                                        .executable = 1};
+    atomic_init(&img->refs, 1);
+    return vmm_template_build(img, code, sizeof(code), err, sizeof(err));
+}

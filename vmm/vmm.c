@@ -11,6 +11,7 @@
 #include "vmm/vmm_int.h"
 
 #define DEFAULT_POOL 4
+#define DEFAULT_POOL_MIB 8
 
 int vmm_signal_number(void);
 void vmm_on_timer_signal(int sig);
@@ -43,6 +44,8 @@ int vmm_open(struct vmm **out, const struct vmm_config *cfg, char *err,
 {
     struct vmm *vmm = calloc(1, sizeof(*vmm));
     unsigned target = cfg && cfg->pool_size ? cfg->pool_size : DEFAULT_POOL;
+    uint32_t mib = cfg && cfg->pool_memory_mib ? cfg->pool_memory_mib
+                                               : DEFAULT_POOL_MIB;
     int rc;
 
     if (!vmm)
@@ -51,6 +54,12 @@ int vmm_open(struct vmm **out, const struct vmm_config *cfg, char *err,
     if (rc)
         goto free_vmm;
     probe_tsc(&vmm->kvm);
+    rc = vmm_template_warm(&vmm->warm, (uint64_t)mib << 20);
+    if (rc) {
+        snprintf(err, errlen, "warm-up template: %s", strerror(-rc));
+        goto close_kvm;
+    }
+    vmm->kvm.warm = &vmm->warm;
     rc = install_signal();
     if (rc) {
         snprintf(err, errlen, "sigaction: %s", strerror(-rc));
@@ -65,6 +74,8 @@ int vmm_open(struct vmm **out, const struct vmm_config *cfg, char *err,
     return 0;
 
 close_kvm:
+    if (vmm->warm.fd > 0)
+        close(vmm->warm.fd);
     close(vmm->kvm.fd);
 free_vmm:
     free(vmm);
@@ -76,6 +87,7 @@ void vmm_close(struct vmm *vmm)
     if (!vmm)
         return;
     vmm_pool_stop(vmm);
+    close(vmm->warm.fd);
     close(vmm->kvm.fd);
     free(vmm);
 }

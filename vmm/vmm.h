@@ -24,7 +24,10 @@ struct vmm;
 struct vmm_image;
 
 struct vmm_config {
-    unsigned pool_size;  /* blank VMs kept ready; 0 = default */
+    unsigned pool_size;        /* blank VMs kept ready; 0 = default */
+    uint32_t pool_memory_mib;  /* guest memory of pooled VMs; 0 = 8 MiB.
+                                  Other sizes work, at the cost of a
+                                  memory-slot change per invocation. */
 };
 
 /* Outcome of one invocation. */

@@ -59,28 +59,34 @@ struct vmm_image {
 
 int vmm_template_build(struct vmm_image *img, const void *data, size_t len,
                        char *err, size_t errlen);
+/* Builds the warm-up image every new VM runs once (see kvm.c). */
+int vmm_template_warm(struct vmm_image *img, uint64_t mem_size);
 
 /* ---- KVM VMs (kvm.c) ------------------------------------------------- */
 struct vmm_vm {
     int vmfd, vcpufd;
     struct kvm_run *run;
     size_t run_size;
-    uint8_t *mem; /* mapping of guest memory, NULL while blank */
+    uint8_t *mem; /* mapping of guest memory */
     uint64_t mem_size;
+    uint64_t dirty_to; /* the warm-up may have touched [0, dirty_to) */
     struct vmm_vm *next;
 };
 
 struct vmm_kvm {
     int fd;
+    struct vmm_image *warm; /* warm-up image run once by every new VM */
     size_t run_size;
     uint64_t tsc_khz;
 };
 
 int vmm_kvm_open(struct vmm_kvm *k, char *err, size_t errlen);
-/* Makes a blank VM: VM, vCPU with long-mode CPL-3 segment state, no memory. */
+/* Makes a blank VM: VM, vCPU with long-mode CPL-3 segment state, memory
+ * for k->warm's size, and runs k->warm once (if set) to pay the vCPU's
+ * first-run costs ahead of demand. */
 int vmm_vm_create(const struct vmm_kvm *k, struct vmm_vm **out);
-/* Maps a private copy-on-write view of img and installs it as guest
- * memory; sets the entry registers. */
+/* Maps a private copy-on-write view of img's template as guest memory
+ * (fresh zero pages elsewhere) and sets the entry registers. */
 int vmm_vm_load(struct vmm_vm *vm, const struct vmm_image *img);
 void vmm_vm_destroy(struct vmm_vm *vm);
 
@@ -98,6 +104,7 @@ struct vmm_pool {
 
 struct vmm {
     struct vmm_kvm kvm;
+    struct vmm_image warm;
     struct vmm_pool pool;
     atomic_uint_least64_t created, destroyed, crashes, timeouts;
 };

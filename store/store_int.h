@@ -1,0 +1,71 @@
+/* store_int.h: what the store's own files share; not for other modules.
+ *
+ * Internal helpers are named st__*. They return 0 or a negative errno, like
+ * the public API, and leave sqlite error text to the connection.
+ */
+#ifndef MAYFLY_STORE_INT_H
+#define MAYFLY_STORE_INT_H
+
+#include <stdbool.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* Statements prepared once at st_open and reused. Walks that call back into
+ * the caller prepare their own, so a callback that reads the store cannot
+ * reset a statement in the middle of its step loop. */
+enum st_stmt {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SYNC_FULL,
+    ST_SYNC_NORMAL,
+    ST_FN_HEAD_BUMP,
+    ST_FN_INSERT,
+    ST_FN_GET_ACTIVE,
+    ST_FN_GET_VERSION,
+    ST_INV_INSERT,
+    ST_INV_PRUNE,
+    ST_NSTMT
+};
+
+struct st {
+    char *dir;
+    int dir_fd;
+    int images_fd;
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST_NSTMT];
+    bool tx_durable;    /* the open transaction restores NORMAL at its end */
+};
+
+/* The columns st_fn_from_row reads, in its order; f is the functions table. */
+#define ST_FN_SELECT                                                      \
+    "SELECT f.name, f.version, f.image_sha, f.memory_mib, f.timeout_ms," \
+    " f.created_ms, f.config_json FROM functions f"
+
+/* Returns the cached statement `id`, reset and with its bindings cleared. */
+sqlite3_stmt *st__stmt(struct st *st, enum st_stmt id);
+/* Maps a sqlite result code to a negative errno. */
+int st__err(int rc);
+/* Runs a bound statement that returns no rows to completion, resets it. */
+int st__step_done(sqlite3_stmt *s);
+/* The same for a cached statement without parameters. */
+int st__exec(struct st *st, enum st_stmt id);
+
+/* One write transaction (BEGIN IMMEDIATE). A durable one commits with
+ * synchronous=FULL, so it is on disk when st__commit returns; otherwise it
+ * may be lost on power failure (never torn), which suits the invocations log.
+ * Every st__begin that succeeds ends in st__commit or st__rollback. */
+int st__begin(struct st *st, bool durable);
+int st__commit(struct st *st);
+void st__rollback(struct st *st);
+
+/* Copies text column col into dst, truncated to size, "" for NULL. */
+void st__copy_text(char *dst, size_t size, sqlite3_stmt *s, int col);
+
+/* True if s is exactly 64 lowercase hex digits. */
+bool st__sha_valid(const char *s);
+/* 0 if images/<sha> exists, -ENOENT if not; sha must be valid. */
+int st__image_exists(struct st *st, const char *sha);
+
+#endif /* MAYFLY_STORE_INT_H */
