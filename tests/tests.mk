@@ -1,0 +1,7 @@
+# tests: `make test` builds everything, then tests/run.sh runs each
+# build/tests/test_* binary and each tests/test_*.sh script.
+# Folders add their host test binaries to TEST_BINS.
+
+.PHONY: test
+test: all $(TEST_BINS)
+	@tests/run.sh
