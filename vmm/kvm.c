@@ -165,25 +165,38 @@ static int set_entry(struct vmm_vm *vm, uint64_t rip)
     return ioctl(vm->vcpufd, KVM_SET_REGS, &regs) < 0 ? -errno : 0;
 }
 
-/* The first KVM_RUN of a vCPU costs far more than later ones (on PVM
- * ~130 us more: shadow MMU and vCPU state set-up). Pay it here, off the
- * critical path, by running the warm-up image to its done hypercall. It
- * is host code only; the invocation's memory replaces all it touched. */
-static int warm_up(struct vmm_vm *vm, const struct vmm_image *warm)
+/* Runs img's warm-up stub (template.c) in this VM: it touches the pages
+ * the guest will touch first, so KVM maps them now instead of on the
+ * guest's page faults, and the vCPU's first-run costs (on PVM ~130 us:
+ * shadow MMU and vCPU state set-up) are paid here, off the critical path.
+ * Only host code runs; the guest later finds memory exactly as its
+ * template made it. */
+int vmm_vm_prime(struct vmm_vm *vm, const struct vmm_image *img)
 {
-    int rc = map_template(vm, warm, 0);
+    uint64_t touched = img->heap_base + VMM_STUB_HEAP_BYTES;
+    int rc = 0;
 
+    if (vm->mem_size != img->mem_size) {
+        rc = set_memory(vm, img->mem_size);
+        vm->dirty_to = 0;
+    }
     if (rc == 0)
-        rc = set_entry(vm, warm->elf.entry);
+        rc = map_template(vm, img, vm->dirty_to);
+    if (rc == 0)
+        rc = set_entry(vm, MF_STUB_GPA);
     if (rc)
         return rc;
+    vm->primed = NULL;
+    vm->dirty_to = touched < img->mem_size ? touched : img->mem_size;
     if (ioctl(vm->vcpufd, KVM_RUN, 0) < 0)
         return -errno;
     if (vm->run->exit_reason != KVM_EXIT_IO ||
         vm->run->io.port != MF_PORT_DONE)
         return -EIO;
-    vm->dirty_to = warm->tpl_size;
-    return 0;
+    rc = set_entry(vm, img->elf.entry);
+    if (rc == 0)
+        vm->primed = img;
+    return rc;
 }
 
 int vmm_vm_create(const struct vmm_kvm *k, struct vmm_vm **out)
@@ -208,9 +221,7 @@ int vmm_vm_create(const struct vmm_kvm *k, struct vmm_vm **out)
         goto fail;
     rc = set_sregs(vm->vcpufd);
     if (rc == 0 && k->warm)
-        rc = set_memory(vm, k->warm->mem_size);
-    if (rc == 0 && k->warm)
-        rc = warm_up(vm, k->warm);
+        rc = vmm_vm_prime(vm, k->warm);
     if (rc)
         goto destroy;
     *out = vm;
@@ -227,15 +238,19 @@ int vmm_vm_load(struct vmm_vm *vm, const struct vmm_image *img)
 {
     int rc = 0;
 
-    if (vm->mem_size != img->mem_size) {
-        rc = set_memory(vm, img->mem_size);
-        vm->dirty_to = 0;
+    if (vm->primed != img) {
+        if (vm->mem_size != img->mem_size) {
+            rc = set_memory(vm, img->mem_size);
+            vm->dirty_to = 0;
+        }
+        if (rc == 0)
+            rc = map_template(vm, img, vm->dirty_to);
     }
-    if (rc == 0)
-        rc = map_template(vm, img, vm->dirty_to);
-    if (rc == 0)
-        rc = set_entry(vm, img->elf.entry);
-    return rc;
+    if (vm->primed == img) {
+        vm->primed = NULL; /* a VM runs one invocation */
+        return 0;
+    }
+    return rc ? rc : set_entry(vm, img->elf.entry);
 }
 
 void vmm_vm_destroy(struct vmm_vm *vm)

@@ -479,7 +479,7 @@ int vmm_invoke(struct vmm *vmm, struct vmm_image *img,
     memset(res, 0, sizeof(*res));
     if (timer_setup() < 0)
         return set_error(res, VMM_EHOST, "cannot create timer");
-    if (vmm_pool_take(vmm, &vm) < 0)
+    if (vmm_pool_take(vmm, img, &vm) < 0)
         return set_error(res, VMM_EHOST, "cannot create VM");
     t1 = vmm_now_ns();
     res->t.wait = t1 - t0;

@@ -27,7 +27,7 @@
 
 #define TWO_MIB (2ULL << 20)
 #define PT_FIRST (MF_PML4_GPA + 3 * MF_PAGE_SIZE)
-#define PT_MAX ((MF_GUARD_GPA - PT_FIRST) / MF_PAGE_SIZE)
+#define PT_MAX ((MF_STUB_GPA - PT_FIRST) / MF_PAGE_SIZE)
 
 /* Offsets inside the system page. */
 #define SYS_GDT 0x000
@@ -36,6 +36,9 @@
 #define SYS_TSS MF_SYS_TSS_OFF
 #define IOMAP_BYTES (MF_IO_PORTS / 8)
 #define NVECTORS 32
+#define STUB_STACK_PAGES 2
+#define STUB_XSTR(x) #x
+#define STUB_STR(x) STUB_XSTR(x)
 
 static void put64(uint8_t *p, uint64_t v)
 {
@@ -51,7 +54,9 @@ static uint64_t pte_for(const struct vmm_image *img, uint64_t gpa)
         return gpa | data;
     if (gpa == MF_SYS_GPA)
         return gpa | PTE_P | PTE_W | PTE_A | PTE_D;
-    if (gpa == MF_FSTACK_GPA || (gpa >= MF_PML4_GPA && gpa < MF_GUARD_GPA))
+    if (gpa == MF_STUB_GPA)
+        return gpa | PTE_P | PTE_U | PTE_A | PTE_D;
+    if (gpa == MF_FSTACK_GPA || (gpa >= MF_PML4_GPA && gpa < MF_STUB_GPA))
         return gpa | PTE_P | PTE_W | PTE_A | PTE_D | PTE_NX;
     if (gpa >= MF_STACK_GPA && gpa < MF_STACK_TOP)
         return gpa | data;
@@ -138,6 +143,82 @@ static void build_idt(uint8_t *sys)
     }
 }
 
+/* The warm-up stub, run at CPL 3 by the host before an invocation (see
+ * kvm.c): it walks the table that follows it, {first page, pages, write}
+ * triples ending in a zero page count, touching each page (a locked OR of
+ * zero writes without changing a byte), then exits with MF_PORT_DONE. So
+ * KVM has mapped every page the guest will touch first, and the guest
+ * starts without a page fault on them. Position-independent. */
+__asm__(".section .rodata\n"
+        ".balign 16\n"
+        "vmm__stub:\n"
+        "    lea vmm__stub_end(%rip), %rsi\n"
+        "1:  mov (%rsi), %rdi\n"
+        "    mov 8(%rsi), %rcx\n"
+        "    mov 16(%rsi), %rdx\n"
+        "    add $24, %rsi\n"
+        "    test %rcx, %rcx\n"
+        "    jz 4f\n"
+        "2:  test %rdx, %rdx\n"
+        "    jz 3f\n"
+        "    lock orb $0, (%rdi)\n"
+        "3:  movb (%rdi), %al\n"
+        "    add $4096, %rdi\n"
+        "    dec %rcx\n"
+        "    jnz 2b\n"
+        "    jmp 1b\n"
+        "4:  mov $" STUB_STR(MF_PORT_DONE) ", %dx\n"
+        "    out %eax, %dx\n"
+        "    hlt\n"
+        ".balign 8\n"
+        "vmm__stub_end:\n"
+        ".previous\n");
+extern const uint8_t vmm__stub[], vmm__stub_end[];
+
+struct touch {
+    uint64_t page, count, write;
+};
+
+static unsigned add_touch(struct touch *t, unsigned n, uint64_t from,
+                          uint64_t to, int write)
+{
+    const uint64_t mask = MF_PAGE_SIZE - 1;
+
+    from &= ~mask;
+    to = (to + mask) & ~mask;
+    if (to > from)
+        t[n++] = (struct touch){from, (to - from) / MF_PAGE_SIZE, write};
+    return n;
+}
+
+/* What a guest touches first: its boot page, the top of its stack, its
+ * segments, and the first pages past the image (request, then heap). */
+static void build_stub(uint8_t *m, const struct vmm_image *img)
+{
+    size_t code = (size_t)(vmm__stub_end - vmm__stub);
+    struct touch *t = (struct touch *)(m + MF_STUB_GPA + code);
+    uint64_t heap_to = img->heap_base + VMM_STUB_HEAP_BYTES;
+    unsigned n = 0;
+
+    memcpy(m + MF_STUB_GPA, vmm__stub, code);
+    if (img->elf.nsegs == 0) {
+        t[0].count = 0; /* the warm-up image touches nothing */
+        return;
+    }
+    n = add_touch(t, n, MF_BOOT_GPA, MF_BOOT_GPA + 1, 1);
+    n = add_touch(t, n, MF_STACK_TOP - STUB_STACK_PAGES * MF_PAGE_SIZE,
+                  MF_STACK_TOP, 1);
+    for (unsigned i = 0; i < img->elf.nsegs; i++) {
+        const struct vmm_seg *sg = &img->elf.segs[i];
+
+        n = add_touch(t, n, sg->vaddr, sg->vaddr + sg->memsz, sg->writable);
+    }
+    if (heap_to > img->mem_size)
+        heap_to = img->mem_size;
+    n = add_touch(t, n, img->heap_base, heap_to, 1);
+    t[n].count = 0;
+}
+
 static void load_segments(uint8_t *m, const struct vmm_image *img,
                           const uint8_t *data)
 {
@@ -185,6 +266,7 @@ int vmm_template_build(struct vmm_image *img, const void *data, size_t len,
     build_gdt(m + MF_SYS_GPA);
     build_idt(m + MF_SYS_GPA);
     load_segments(m, img, data);
+    build_stub(m, img);
     munmap(m, end);
     rc = seal(img->fd);
     if (rc) {
@@ -205,23 +287,16 @@ fail_errno:
     return rc;
 }
 
-/* The warm-up image: `mov $MF_PORT_DONE, %dx; out %eax, %dx` at the lowest
- * image address, in a template of mem_size bytes. */
+/* The warm-up image: no segments; its entry is the stub, which touches
+ * nothing and exits. Every new VM runs it once (see kvm.c). */
 int vmm_template_warm(struct vmm_image *img, uint64_t mem_size)
 {
-    static const uint8_t code[] = {0x66, 0xba, MF_PORT_DONE & 0xff,
-                                   MF_PORT_DONE >> 8, 0xef, 0xf4};
     char err[128];
 
     memset(img, 0, sizeof(*img));
     img->mem_size = mem_size;
-    img->elf.entry = MF_IMAGE_MIN;
-    img->elf.end = MF_IMAGE_MIN + sizeof(code);
-    img->elf.nsegs = 1;
-    img->elf.segs[0] = (struct vmm_seg){.vaddr = MF_IMAGE_MIN,
-                                        .memsz = sizeof(code),
-                                        .filesz = sizeof(code),
-                                        .executable = 1};
+    img->elf.entry = MF_STUB_GPA;
+    img->elf.end = MF_IMAGE_MIN;
     atomic_init(&img->refs, 1);
-    return vmm_template_build(img, code, sizeof(code), err, sizeof(err));
+    return vmm_template_build(img, NULL, 0, err, sizeof(err));
 }

@@ -144,5 +144,7 @@ void vmm_stats(struct vmm *vmm, struct vmm_stats *st)
     st->timeouts = atomic_load(&vmm->timeouts);
     pthread_mutex_lock(&vmm->pool.lock);
     st->pool_depth = vmm->pool.depth;
+    for (unsigned i = 0; i < VMM_MAX_LANES; i++)
+        st->pool_depth += vmm->pool.lanes[i].depth;
     pthread_mutex_unlock(&vmm->pool.lock);
 }

@@ -59,6 +59,8 @@ struct vmm_image {
 
 int vmm_template_build(struct vmm_image *img, const void *data, size_t len,
                        char *err, size_t errlen);
+/* Bytes past the image that the warm-up stub touches (request, heap). */
+#define VMM_STUB_HEAP_BYTES (4 * MF_PAGE_SIZE)
 /* Builds the warm-up image every new VM runs once (see kvm.c). */
 int vmm_template_warm(struct vmm_image *img, uint64_t mem_size);
 
@@ -70,6 +72,7 @@ struct vmm_vm {
     uint8_t *mem; /* mapping of guest memory */
     uint64_t mem_size;
     uint64_t dirty_to; /* the warm-up may have touched [0, dirty_to) */
+    const struct vmm_image *primed; /* image mapped and warmed, or NULL */
     struct vmm_vm *next;
 };
 
@@ -85,13 +88,27 @@ int vmm_kvm_open(struct vmm_kvm *k, char *err, size_t errlen);
  * for k->warm's size, and runs k->warm once (if set) to pay the vCPU's
  * first-run costs ahead of demand. */
 int vmm_vm_create(const struct vmm_kvm *k, struct vmm_vm **out);
+/* Maps img into vm and runs its warm-up stub; vm->primed = img after. */
+int vmm_vm_prime(struct vmm_vm *vm, const struct vmm_image *img);
 /* Maps a private copy-on-write view of img's template as guest memory
  * (fresh zero pages elsewhere) and sets the entry registers. */
 int vmm_vm_load(struct vmm_vm *vm, const struct vmm_image *img);
 void vmm_vm_destroy(struct vmm_vm *vm);
 
 /* ---- Pool and reaper (pool.c) ---------------------------------------- */
+#define VMM_MAX_LANES 8
+
+/* VMs primed for one image: its template mapped and its first pages
+ * touched (kvm.c), so its invocations start without page faults. */
+struct vmm_lane {
+    struct vmm_image *img; /* holds a reference; NULL: lane unused */
+    struct vmm_vm *ready;
+    unsigned depth;
+    uint64_t used_ns;
+};
+
 struct vmm_pool {
+    struct vmm_lane lanes[VMM_MAX_LANES];
     pthread_mutex_t lock;
     pthread_cond_t need; /* pool thread waits: pool below target */
     pthread_cond_t have; /* takers wait: a VM is ready */
@@ -111,8 +128,10 @@ struct vmm {
 
 int vmm_pool_start(struct vmm *vmm, unsigned target);
 void vmm_pool_stop(struct vmm *vmm);
-/* Takes a blank VM, waiting for the pool if needed. */
-int vmm_pool_take(struct vmm *vmm, struct vmm_vm **out);
+/* Takes a VM for img: one primed for it if its lane has one, else a blank
+ * VM, waiting for the pool if needed. Opens a lane for img. */
+int vmm_pool_take(struct vmm *vmm, struct vmm_image *img,
+                  struct vmm_vm **out);
 /* Hands a used VM to the reaper; never blocks on its destruction. */
 void vmm_pool_bury(struct vmm *vmm, struct vmm_vm *vm);
 

@@ -33,7 +33,8 @@
 #define MF_SYS_GPA 0x2000u  /* GDT, TSS, IDT, fault stubs: supervisor */
 #define MF_FSTACK_GPA 0x3000u /* ring-0 stack for fault delivery */
 #define MF_PML4_GPA 0x4000u /* PML4, PDPT, PD, then page tables */
-/* ...                unmapped up to the stack guard page */
+/* ...                page tables, then unmapped up to MF_STUB_GPA */
+#define MF_STUB_GPA 0x1e000u /* host-owned warm-up code: user read/exec */
 #define MF_GUARD_GPA 0x1f000u /* unmapped: stack overflow faults */
 #define MF_STACK_GPA 0x20000u /* user stack, grows down from MF_STACK_TOP */
 #define MF_STACK_TOP 0x40000u

@@ -1,0 +1,292 @@
+/* boot.c: `make bench-boot`: the raw KVM floor and cold invocations through
+ * the VMM API, side by side in one process, plus sustained boots/s.
+ *
+ * Intervals (all CLOCK_MONOTONIC on the host unless said otherwise):
+ *   floor     KVM_CREATE_VM .. vCPU in real mode runs `hlt` .. fds closed
+ *   critical  vmm_invoke() entry .. return: take a pooled VM, load, run the
+ *             guest to its done hypercall, collect the response
+ *   phases    wait/load/enter/start/run/done as in vmm.h (enter, start, run
+ *             and done come from TSC stamps the guest writes)
+ * Cold invocations are paced so the pool is full when each starts: this
+ * measures the critical path, while boots/s measures what the pool, the
+ * reaper and the workers sustain together.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmm/vmm.h"
+
+enum { P_FLOOR, P_WAIT, P_LOAD, P_ENTER, P_START, P_RUN, P_DONE, P_TOTAL,
+       NPHASES };
+static const char *phase_names[NPHASES] = {
+    "floor", "wait", "load", "enter", "start", "run", "done", "critical",
+};
+
+struct series {
+    uint64_t *v;
+    size_t n, cap;
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void push(struct series *s, uint64_t v)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 1024;
+        s->v = realloc(s->v, s->cap * sizeof(*s->v));
+        if (!s->v)
+            abort();
+    }
+    s->v[s->n++] = v;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of a sorted series, in microseconds. */
+static double pct(const struct series *s, double p)
+{
+    size_t i;
+
+    if (!s->n)
+        return 0;
+    i = (size_t)(p / 100.0 * (double)s->n + 0.5);
+    i = i ? i - 1 : 0;
+    return (double)s->v[i < s->n ? i : s->n - 1] / 1000.0;
+}
+
+/* The floor: what any KVM VMM pays for a VM that runs one instruction. */
+static int floor_once(int kvm, size_t run_size, uint64_t *ns)
+{
+    uint64_t t0 = now_ns();
+    int vm = ioctl(kvm, KVM_CREATE_VM, 0), vcpu = -1, rc = -1;
+    struct kvm_userspace_memory_region reg = {0, 0, 0x1000, 0x1000, 0};
+    struct kvm_regs regs = {.rip = 0, .rflags = 2};
+    struct kvm_sregs sregs;
+    struct kvm_run *run = MAP_FAILED;
+    uint8_t *mem;
+
+    mem = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (vm < 0 || mem == MAP_FAILED)
+        goto out;
+    mem[0] = 0xf4; /* hlt */
+    reg.userspace_addr = (uint64_t)(uintptr_t)mem;
+    vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+    if (vcpu < 0 || ioctl(vm, KVM_SET_USER_MEMORY_REGION, &reg) < 0)
+        goto out;
+    run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+    if (run == MAP_FAILED || ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0)
+        goto out;
+    sregs.cs.base = 0x1000; /* real mode: CS base 0x1000, IP 0 */
+    sregs.cs.selector = 0x100;
+    if (ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0 ||
+        ioctl(vcpu, KVM_SET_REGS, &regs) < 0 ||
+        ioctl(vcpu, KVM_RUN, 0) < 0)
+        goto out;
+    rc = run->exit_reason == KVM_EXIT_HLT ? 0 : -1;
+out:
+    if (run != MAP_FAILED)
+        munmap(run, run_size);
+    if (vcpu >= 0)
+        close(vcpu);
+    if (vm >= 0)
+        close(vm);
+    if (mem != MAP_FAILED)
+        munmap(mem, 0x1000);
+    *ns = now_ns() - t0;
+    return rc;
+}
+
+static void *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 &&
+        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) &&
+        fread(buf, 1, (size_t)n, f) == (size_t)n)
+        *len = (size_t)n;
+    else {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    return buf;
+}
+
+static const struct vmm_request hello_req = {
+    .method = "POST",
+    .path = "/fn/hello",
+    .body = "ada",
+    .body_len = 3,
+    .timeout_ms = 1000,
+    .trigger = 1,
+};
+
+/* Waits until the pool is back to `target` ready VMs (blank and primed)
+ * and the reaper has caught up. */
+static void settle(struct vmm *vmm, unsigned target)
+{
+    struct vmm_stats st;
+
+    for (int i = 0; i < 2000; i++) {
+        vmm_stats(vmm, &st);
+        if (st.pool_depth >= target && st.vms_created - st.pool_depth <=
+                                           st.vms_destroyed)
+            return;
+        usleep(100);
+    }
+}
+
+static int cold_once(struct vmm *vmm, struct vmm_image *img,
+                     struct series *s)
+{
+    struct vmm_result r;
+    int rc = vmm_invoke(vmm, img, &hello_req, NULL, &r);
+
+    if (rc == 0 && (r.body_len != 10 || memcmp(r.body, "hello, ada", 10)))
+        rc = -1;
+    if (rc == 0) {
+        push(&s[P_WAIT], r.t.wait);
+        push(&s[P_LOAD], r.t.load);
+        push(&s[P_ENTER], r.t.enter);
+        push(&s[P_START], r.t.start);
+        push(&s[P_RUN], r.t.run);
+        push(&s[P_DONE], r.t.done);
+        push(&s[P_TOTAL], r.t.total);
+    } else {
+        fprintf(stderr, "invocation failed: %s\n", r.reason);
+    }
+    vmm_result_free(&r);
+    return rc;
+}
+
+struct load_arg {
+    struct vmm *vmm;
+    struct vmm_image *img;
+    uint64_t until;
+    atomic_ulong *done;
+    atomic_ulong *failed;
+};
+
+static void *load_main(void *p)
+{
+    struct load_arg *a = p;
+
+    while (now_ns() < a->until) {
+        struct vmm_result r;
+
+        if (vmm_invoke(a->vmm, a->img, &hello_req, NULL, &r) == 0)
+            atomic_fetch_add(a->done, 1);
+        else
+            atomic_fetch_add(a->failed, 1);
+        vmm_result_free(&r);
+    }
+    return NULL;
+}
+
+/* Sustained fresh-VM invocations per second with `workers` threads. */
+static double boots_per_s(struct vmm *vmm, struct vmm_image *img,
+                          unsigned workers, double secs)
+{
+    atomic_ulong done = 0, failed = 0;
+    pthread_t th[64];
+    uint64_t t0 = now_ns();
+    struct load_arg a = {vmm, img, t0 + (uint64_t)(secs * 1e9), &done,
+                         &failed};
+
+    for (unsigned i = 0; i < workers; i++)
+        pthread_create(&th[i], NULL, load_main, &a);
+    for (unsigned i = 0; i < workers; i++)
+        pthread_join(th[i], NULL);
+    if (failed)
+        fprintf(stderr, "%lu invocations failed under load\n",
+                (unsigned long)failed);
+    return (double)done / ((double)(now_ns() - t0) / 1e9);
+}
+
+static void print_table(struct series *s)
+{
+    printf("%-10s %8s %10s %10s %10s\n", "phase", "n", "p50_us", "p90_us",
+           "p99_us");
+    for (int i = 0; i < NPHASES; i++) {
+        qsort(s[i].v, s[i].n, sizeof(uint64_t), cmp_u64);
+        printf("%-10s %8zu %10.1f %10.1f %10.1f\n", phase_names[i], s[i].n,
+               pct(&s[i], 50), pct(&s[i], 90), pct(&s[i], 99));
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *image = argc > 1 ? argv[1] : "build/functions/hello.elf";
+    int n = argc > 2 ? atoi(argv[2]) : 1000;
+    double secs = argc > 3 ? atof(argv[3]) : 5;
+    unsigned workers = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    struct series s[NPHASES] = {{0}};
+    struct vmm_config cfg = {0};
+    struct vmm_image *img;
+    struct vmm *vmm;
+    char err[256];
+    size_t len, run_size;
+    void *elf = read_file(image, &len);
+    int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+    if (kvm < 0) {
+        printf("SKIP bench-boot: /dev/kvm absent\n");
+        return 0;
+    }
+    if (!elf || vmm_open(&vmm, &cfg, err, sizeof(err)) ||
+        vmm_image_load(vmm, elf, len, 8, &img, err, sizeof(err))) {
+        fprintf(stderr, "bench-boot: %s: %s\n", image,
+                elf ? err : strerror(errno));
+        return 1;
+    }
+    run_size = (size_t)ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+    /* Interleaved in rounds, so that drift of a shared machine hits the
+     * floor and the invocations alike. */
+    for (int i = 0; i < n; i++) {
+        uint64_t ns;
+
+        settle(vmm, 8);
+        if (floor_once(kvm, run_size, &ns) == 0)
+            push(&s[P_FLOOR], ns);
+        settle(vmm, 8);
+        if (cold_once(vmm, img, s))
+            return 1;
+    }
+    print_table(s);
+    double bps = boots_per_s(vmm, img, workers, secs);
+    printf("boots_per_s=%.0f workers=%u seconds=%.1f\n", bps, workers, secs);
+    printf("RESULT critical_p50_us=%.0f critical_p99_us=%.0f "
+           "boots_per_s=%.0f floor_p50_us=%.0f\n",
+           pct(&s[P_TOTAL], 50), pct(&s[P_TOTAL], 99), bps,
+           pct(&s[P_FLOOR], 50));
+    vmm_image_put(img);
+    vmm_close(vmm);
+    free(elf);
+    return 0;
+}
