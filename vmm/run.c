@@ -207,6 +207,40 @@ static char *copy_out(const void *src, uint64_t len)
     return d;
 }
 
+int vmm_response_collect(const struct vmm_mem *mem, const struct mf_boot *b,
+                         size_t max, struct vmm_result *res)
+{
+    const void *body, *hdrs, *log;
+
+    if (b->status < 100 || b->status > 599)
+        return set_error(res, VMM_ECRASH, "bad status %u", b->status);
+    if (b->resp_body.len > max)
+        return set_error(res, VMM_ELIMIT, "response of %llu bytes exceeds "
+                         "limit %zu", (unsigned long long)b->resp_body.len,
+                         max);
+    body = vmm_gpa_ptr(mem, b->resp_body.gpa, b->resp_body.len);
+    hdrs = vmm_gpa_ptr(mem, b->resp_headers.gpa, b->resp_headers.len);
+    log = vmm_gpa_ptr(mem, b->log.gpa, b->log.len);
+    if (!body || !hdrs || !log)
+        return set_error(res, VMM_ECRASH, "response outside guest memory");
+    if (b->resp_headers.len > MAX_RESP_HEADERS_LEN ||
+        b->resp_headers.count > MAX_RESP_HEADERS ||
+        check_headers(hdrs, b->resp_headers.len, b->resp_headers.count))
+        return set_error(res, VMM_ECRASH, "malformed response headers");
+    res->log_truncated = b->log_truncated != 0 || b->log.len > MAX_LOG;
+    res->log_len = b->log.len > MAX_LOG ? MAX_LOG : b->log.len;
+    res->status = (int)b->status;
+    res->body_len = b->resp_body.len;
+    res->headers_len = b->resp_headers.len;
+    res->headers_count = b->resp_headers.count;
+    res->body = copy_out(body, res->body_len);
+    res->headers = copy_out(hdrs, res->headers_len);
+    res->log = copy_out(log, res->log_len);
+    if (!res->body || !res->headers || !res->log)
+        return set_error(res, VMM_EHOST, "out of host memory");
+    return 0;
+}
+
 static int collect(struct vmm *vmm, const struct vmm_mem *mem,
                    const struct vmm_request *rq, struct vmm_result *res)
 {
@@ -214,36 +248,13 @@ static int collect(struct vmm *vmm, const struct vmm_mem *mem,
                                              sizeof(*live));
     size_t max = rq->max_response ? rq->max_response : DEFAULT_MAX_RESPONSE;
     struct mf_boot b;
-    const void *body, *hdrs, *log;
+    int rc;
 
     /* One read of everything the guest wrote; checks use the copy. */
     memcpy(&b, live, sizeof(b));
-    if (b.status < 100 || b.status > 599)
-        return set_error(res, VMM_ECRASH, "bad status %u", b.status);
-    if (b.resp_body.len > max)
-        return set_error(res, VMM_ELIMIT, "response of %llu bytes exceeds "
-                         "limit %zu", (unsigned long long)b.resp_body.len,
-                         max);
-    body = vmm_gpa_ptr(mem, b.resp_body.gpa, b.resp_body.len);
-    hdrs = vmm_gpa_ptr(mem, b.resp_headers.gpa, b.resp_headers.len);
-    log = vmm_gpa_ptr(mem, b.log.gpa, b.log.len);
-    if (!body || !hdrs || !log)
-        return set_error(res, VMM_ECRASH, "response outside guest memory");
-    if (b.resp_headers.len > MAX_RESP_HEADERS_LEN ||
-        b.resp_headers.count > MAX_RESP_HEADERS ||
-        check_headers(hdrs, b.resp_headers.len, b.resp_headers.count))
-        return set_error(res, VMM_ECRASH, "malformed response headers");
-    res->log_truncated = b.log_truncated != 0 || b.log.len > MAX_LOG;
-    res->log_len = b.log.len > MAX_LOG ? MAX_LOG : b.log.len;
-    res->status = (int)b.status;
-    res->body_len = b.resp_body.len;
-    res->headers_len = b.resp_headers.len;
-    res->headers_count = b.resp_headers.count;
-    res->body = copy_out(body, res->body_len);
-    res->headers = copy_out(hdrs, res->headers_len);
-    res->log = copy_out(log, res->log_len);
-    if (!res->body || !res->headers || !res->log)
-        return set_error(res, VMM_EHOST, "out of host memory");
+    rc = vmm_response_collect(mem, &b, max, res);
+    if (rc)
+        return rc;
     res->t.start = tsc_to_ns(vmm->kvm.tsc_khz, b.stamps.main -
                                                    b.stamps.start);
     res->t.run = tsc_to_ns(vmm->kvm.tsc_khz, b.stamps.done - b.stamps.main);
@@ -296,8 +307,8 @@ static int report_fault(struct vmm_vm *vm, const struct vmm_mem *mem,
                      (unsigned long long)sregs.cr2, (unsigned long long)errc);
 }
 
-static int report_abort(const struct vmm_mem *mem, gpa_t gpa,
-                        struct vmm_result *res)
+int vmm_abort_reason(const struct vmm_mem *mem, gpa_t gpa,
+                     struct vmm_result *res)
 {
     char msg[96] = "";
     uint64_t n = 0;
@@ -313,8 +324,8 @@ static int report_abort(const struct vmm_mem *mem, gpa_t gpa,
     return set_error(res, VMM_ECRASH, "guest aborted: %s", msg);
 }
 
-static int obj_io(const struct vmm_mem *mem, gpa_t gpa, int write,
-                  const struct vmm_host_ops *ops, struct vmm_result *res)
+int vmm_obj_io(const struct vmm_mem *mem, gpa_t gpa, int write,
+               const struct vmm_host_ops *ops, struct vmm_result *res)
 {
     struct mf_obj_io *live = vmm_gpa_ptr(mem, gpa, sizeof(*live));
     struct mf_obj_io io;
@@ -373,11 +384,11 @@ static int on_io(struct vmm_vm *vm, const struct vmm_mem *mem,
     case MF_PORT_DONE:
         return VMM_OK;
     case MF_PORT_ABORT:
-        return report_abort(mem, val, res);
+        return vmm_abort_reason(mem, val, res);
     case MF_PORT_OBJ_READ:
     case MF_PORT_OBJ_WRITE: {
-        int rc = obj_io(mem, val, run->io.port == MF_PORT_OBJ_WRITE, ops,
-                        res);
+        int rc = vmm_obj_io(mem, val, run->io.port == MF_PORT_OBJ_WRITE,
+                            ops, res);
 
         return rc ? rc : RUN_CONTINUE;
     }
@@ -457,9 +468,9 @@ static void guest_phases(struct vmm *vmm, const struct vmm_vm *vm,
                          struct vmm_result *res)
 {
     const struct mf_boot *b = (const struct mf_boot *)(vm->mem + MF_BOOT_GPA);
-    uint64_t s = b->stamps.start, d = b->stamps.done;
+    uint64_t s = b->stamps.start, m = b->stamps.main, d = b->stamps.done;
 
-    if (s < tsc_entry || d < s || d > tsc_exit) {
+    if (s < tsc_entry || m < s || d < m || d > tsc_exit) {
         res->t.start = res->t.run = 0;
         return;
     }

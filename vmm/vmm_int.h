@@ -60,7 +60,7 @@ struct vmm_image {
 int vmm_template_build(struct vmm_image *img, const void *data, size_t len,
                        char *err, size_t errlen);
 /* Bytes past the image that the warm-up stub touches (request, heap). */
-#define VMM_STUB_HEAP_BYTES (4 * MF_PAGE_SIZE)
+#define VMM_STUB_HEAP_BYTES (1 * MF_PAGE_SIZE)
 /* Builds the warm-up image every new VM runs once (see kvm.c). */
 int vmm_template_warm(struct vmm_image *img, uint64_t mem_size);
 
@@ -94,6 +94,25 @@ int vmm_vm_prime(struct vmm_vm *vm, const struct vmm_image *img);
  * (fresh zero pages elsewhere) and sets the entry registers. */
 int vmm_vm_load(struct vmm_vm *vm, const struct vmm_image *img);
 void vmm_vm_destroy(struct vmm_vm *vm);
+
+/* ---- Hypercall arguments (run.c) -------------------------------------
+ * The checks on what a stopped guest hands the host, apart from KVM so that
+ * they can be fuzzed. Each returns VMM_OK or a VMM_E* code with res->reason
+ * set; copies it makes are owned by res (vmm_result_free).
+ */
+
+/* Validates the response in *b (a copy the guest can no longer change:
+ * status, body, headers, log, each span against mem) and copies body,
+ * headers and log out; a body over `max` bytes is VMM_ELIMIT. */
+int vmm_response_collect(const struct vmm_mem *mem, const struct mf_boot *b,
+                         size_t max, struct vmm_result *res);
+/* MF_PORT_ABORT: the reason at gpa, printable and cut short. */
+int vmm_abort_reason(const struct vmm_mem *mem, gpa_t gpa,
+                     struct vmm_result *res);
+/* MF_PORT_OBJ_READ / MF_PORT_OBJ_WRITE with the argument block at gpa;
+ * the host's answer goes to the block's `result`. */
+int vmm_obj_io(const struct vmm_mem *mem, gpa_t gpa, int write,
+               const struct vmm_host_ops *ops, struct vmm_result *res);
 
 /* ---- Pool and reaper (pool.c) ---------------------------------------- */
 #define VMM_MAX_LANES 8
