@@ -1,0 +1,444 @@
+/* fnd.c: the Mayfly daemon: HTTP in, one fresh VM per invocation, HTTP out.
+ *
+ * Start-up order: parse flags; open the store, the VMM and the function
+ * registry (images loaded); start the workers; listen; serve. On SIGTERM or
+ * SIGINT: stop accepting, let invocations in flight finish (bounded by
+ * --drain), answer them, flush the invocation log, release everything in
+ * reverse order and exit 0. A second signal cuts the wait short.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway/gw.h"
+#include "gateway/log.h"
+
+#define DRAIN_TICK_MS 20
+
+struct daemon {
+    struct gw gw;
+    uv_loop_t loop;
+    uv_signal_t sigterm, sigint;
+    uv_timer_t drain;
+    uint64_t drain_deadline;
+    int cancelled; /* queued invocations dropped at the deadline */
+    int abandoned; /* gave up waiting for running invocations */
+};
+
+static const char usage_text[] =
+    "usage: fnd [options]\n"
+    "\n"
+    "Serves functions over HTTP; every invocation boots a fresh VM.\n"
+    "\n"
+    "  --listen ADDR:PORT  address to serve on (127.0.0.1:8080)\n"
+    "  --data DIR          data folder ($MAYFLY_DATA, else ./mayfly-data)\n"
+    "  --workers N         vCPU worker threads (number of cores)\n"
+    "  --queue N           invocations that may wait for a worker (256);\n"
+    "                      past that, requests get 429\n"
+    "  --pool N            blank VMs kept ready (the VMM's default)\n"
+    "  --max-body BYTES    largest function request body (6291456)\n"
+    "  --drain SECONDS     at shutdown, wait this long for invocations\n"
+    "                      in flight (10)\n"
+    "  --token TOKEN       admin changes need 'Authorization: Bearer\n"
+    "                      TOKEN' ($MAYFLY_TOKEN; default: no token)\n"
+    "  --log-level LEVEL   error, warn, info (default) or debug\n"
+    "  --help              this text\n"
+    "\n"
+    "Exit status: 0 after SIGTERM or SIGINT, 1 if it cannot start, 2 on\n"
+    "bad usage.\n";
+
+/* Splits "ADDR:PORT", "[V6ADDR]:PORT" or ":PORT". Returns 0 or -1. */
+static int parse_listen(const char *s, struct gw_config *cfg)
+{
+    const char *colon = strrchr(s, ':');
+    size_t alen;
+    char *end;
+    long port;
+
+    if (!colon)
+        return -1;
+    port = strtol(colon + 1, &end, 10);
+    if (*end || port <= 0 || port > 65535)
+        return -1;
+    alen = (size_t)(colon - s);
+    if (alen >= 2 && s[0] == '[' && s[alen - 1] == ']') {
+        s++;
+        alen -= 2;
+    }
+    if (alen >= sizeof(cfg->host))
+        return -1;
+    if (alen == 0)
+        snprintf(cfg->host, sizeof(cfg->host), "0.0.0.0");
+    else
+        snprintf(cfg->host, sizeof(cfg->host), "%.*s", (int)alen, s);
+    cfg->port = (int)port;
+    return 0;
+}
+
+static int parse_uint(const char *s, unsigned long long max,
+                      unsigned long long *out)
+{
+    char *end;
+
+    errno = 0;
+    *out = strtoull(s, &end, 10);
+    return (errno || end == s || *end || *out > max || s[0] == '-') ? -1 : 0;
+}
+
+static void config_defaults(struct gw_config *cfg)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *data = getenv("MAYFLY_DATA");
+    const char *token = getenv("MAYFLY_TOKEN");
+
+    memset(cfg, 0, sizeof(*cfg));
+    snprintf(cfg->host, sizeof(cfg->host), "127.0.0.1");
+    cfg->port = 8080;
+    cfg->data = data && *data ? data : "./mayfly-data";
+    cfg->workers = cores > 0 ? (unsigned)cores : 1;
+    cfg->queue = 256;
+    cfg->max_body = 6u << 20;
+    cfg->max_image = 64u << 20;
+    cfg->drain_ms = 10000;
+    cfg->token = token && *token ? token : NULL;
+}
+
+enum {
+    OPT_LISTEN = 256,
+    OPT_DATA,
+    OPT_WORKERS,
+    OPT_QUEUE,
+    OPT_POOL,
+    OPT_MAX_BODY,
+    OPT_DRAIN,
+    OPT_TOKEN,
+    OPT_LOG_LEVEL,
+    OPT_HELP,
+};
+
+static const struct option options[] = {
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"data", required_argument, NULL, OPT_DATA},
+    {"workers", required_argument, NULL, OPT_WORKERS},
+    {"queue", required_argument, NULL, OPT_QUEUE},
+    {"pool", required_argument, NULL, OPT_POOL},
+    {"max-body", required_argument, NULL, OPT_MAX_BODY},
+    {"drain", required_argument, NULL, OPT_DRAIN},
+    {"token", required_argument, NULL, OPT_TOKEN},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+/* Applies one option; returns 0, or -1 with a message printed. */
+static int apply_option(int opt, const char *arg, struct gw_config *cfg)
+{
+    unsigned long long v;
+    int level;
+
+    switch (opt) {
+    case OPT_LISTEN:
+        if (parse_listen(arg, cfg) == 0)
+            return 0;
+        fprintf(stderr, "fnd: --listen wants ADDR:PORT, got '%s'\n", arg);
+        return -1;
+    case OPT_DATA: cfg->data = arg; return 0;
+    case OPT_WORKERS:
+    case OPT_QUEUE:
+    case OPT_POOL:
+    case OPT_DRAIN:
+        if (parse_uint(arg, 100000, &v) ||
+            (v == 0 && opt != OPT_POOL && opt != OPT_DRAIN)) {
+            fprintf(stderr, "fnd: bad number '%s'\n", arg);
+            return -1;
+        }
+        if (opt == OPT_WORKERS)
+            cfg->workers = (unsigned)v;
+        else if (opt == OPT_QUEUE)
+            cfg->queue = (unsigned)v;
+        else if (opt == OPT_POOL)
+            cfg->pool = (unsigned)v;
+        else
+            cfg->drain_ms = (unsigned)v * 1000;
+        return 0;
+    case OPT_MAX_BODY:
+        if (parse_uint(arg, 1ull << 30, &v) || v == 0) {
+            fprintf(stderr, "fnd: bad --max-body '%s'\n", arg);
+            return -1;
+        }
+        cfg->max_body = (size_t)v;
+        return 0;
+    case OPT_TOKEN: cfg->token = *arg ? arg : NULL; return 0;
+    case OPT_LOG_LEVEL:
+        level = gw_log_parse_level(arg);
+        if (level < 0) {
+            fprintf(stderr, "fnd: unknown log level '%s'\n", arg);
+            return -1;
+        }
+        gw_log_set_level((enum gw_log_level)level);
+        return 0;
+    default: return -1;
+    }
+}
+
+/* Returns 0 to go on, 1 to exit 0 (help), -1 to exit 2. */
+static int parse_args(int argc, char **argv, struct gw_config *cfg)
+{
+    int opt;
+
+    config_defaults(cfg);
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (opt == 'h' || opt == OPT_HELP) {
+            fputs(usage_text, stdout);
+            return 1;
+        }
+        if (opt == '?' || apply_option(opt, optarg, cfg)) {
+            fprintf(stderr, "fnd: try 'fnd --help'\n");
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "fnd: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- Shutdown ----------------------------------------------------------- */
+
+static void on_handle_closed(uv_handle_t *h)
+{
+}
+
+/* Everything has drained: close what keeps the loop alive. */
+static void stop_loop(struct daemon *d)
+{
+    uv_timer_stop(&d->drain);
+    uv_close((uv_handle_t *)&d->drain, on_handle_closed);
+    uv_close((uv_handle_t *)&d->sigterm, on_handle_closed);
+    uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
+    gw_invlog_close(d->gw.invlog);
+    d->gw.invlog = NULL;
+    gw_dispatch_close(d->gw.dispatch);
+    d->gw.dispatch = NULL;
+}
+
+static void give_up(struct daemon *d)
+{
+    unsigned running = gw_dispatch_running(d->gw.dispatch);
+
+    gw_warn("abandoning invocations", "running=%u", running);
+    d->abandoned = 1;
+    uv_stop(&d->loop);
+}
+
+static void on_drain_tick(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+
+    if (gw_dispatch_pending(d->gw.dispatch) == 0 && !d->gw.http) {
+        stop_loop(d);
+        return;
+    }
+    if (uv_now(&d->loop) < d->drain_deadline)
+        return;
+    if (!d->cancelled) {
+        /* Queued work is answered 503 now; running work gets one more
+         * deadline of its own, then the process leaves without it. */
+        d->cancelled = 1;
+        gw_dispatch_cancel_queued(d->gw.dispatch);
+        d->drain_deadline = uv_now(&d->loop) + 2000;
+        return;
+    }
+    give_up(d);
+}
+
+static void on_http_closed(void *arg)
+{
+    struct daemon *d = arg;
+
+    d->gw.http = NULL;
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct daemon *d = s->data;
+
+    if (d->gw.stopping) {
+        gw_warn("second signal: not waiting any longer", "signal=%d", signum);
+        d->drain_deadline = 0;
+        d->cancelled = 1;
+        gw_dispatch_cancel_queued(d->gw.dispatch);
+        return;
+    }
+    d->gw.stopping = 1;
+    gw_info("stopping", "signal=%s pending=%u",
+            signum == SIGTERM ? "SIGTERM" : "SIGINT",
+            gw_dispatch_pending(d->gw.dispatch));
+    gw_dispatch_quiesce(d->gw.dispatch);
+    gw_http_close(d->gw.http, on_http_closed, d);
+    d->drain_deadline = uv_now(&d->loop) + d->gw.cfg.drain_ms;
+    uv_timer_start(&d->drain, on_drain_tick, 0, DRAIN_TICK_MS);
+}
+
+/* ---- Start-up ----------------------------------------------------------- */
+
+static int open_vmm(struct gw *gw)
+{
+    struct vmm_config vc = {.pool_size = gw->cfg.pool};
+    char err[256] = "";
+    int rc;
+
+    rc = vmm_open(&gw->vmm, &vc, err, sizeof(err));
+    if (rc < 0)
+        gw_log_errno(GW_LOG_ERROR, rc, "cannot start the VMM", "reason=\"%s\"",
+                     err);
+    return rc;
+}
+
+static int open_registry(struct gw *gw)
+{
+    int rc;
+
+    rc = gw_registry_open(&gw->reg, gw->st, gw->vmm);
+    if (rc == 0)
+        rc = gw_registry_load(gw->reg);
+    if (rc < 0)
+        gw_log_errno(GW_LOG_ERROR, rc, "cannot read functions", "data=%s",
+                     gw->cfg.data);
+    else
+        gw_debug("functions loaded", "count=%d", rc);
+    return rc < 0 ? rc : 0;
+}
+
+static int open_services(struct gw *gw)
+{
+    int rc;
+
+    rc = gw_metrics_open(&gw->metrics);
+    if (rc == 0)
+        rc = gw_invlog_open(&gw->invlog, gw->loop, gw->st, 256, 100);
+    if (rc == 0)
+        rc = gw_dispatch_open(&gw->dispatch, gw->loop, gw->vmm, gw->cfg.workers,
+                              gw->cfg.queue);
+    if (rc < 0)
+        gw_log_errno(GW_LOG_ERROR, rc, "cannot start workers", "workers=%u",
+                     gw->cfg.workers);
+    return rc;
+}
+
+static int open_http(struct gw *gw)
+{
+    struct gw_http_config hc = {0};
+    int rc;
+
+    hc.max_body = gw->cfg.max_body;
+    hc.on_request = gw_api_request;
+    hc.body_limit = gw_api_body_limit;
+    hc.arg = gw;
+    rc = gw_http_listen(gw->loop, gw->cfg.host, gw->cfg.port, &hc, &gw->http);
+    if (rc < 0)
+        gw_error("cannot listen", "listen=%s:%d error=\"%s\"", gw->cfg.host,
+                 gw->cfg.port, uv_strerror(rc));
+    return rc;
+}
+
+static void open_signals(struct daemon *d)
+{
+    uv_signal_init(&d->loop, &d->sigterm);
+    uv_signal_init(&d->loop, &d->sigint);
+    uv_timer_init(&d->loop, &d->drain);
+    d->sigterm.data = d->sigint.data = d->drain.data = d;
+    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&d->sigint, on_signal, SIGINT);
+}
+
+static uint32_t random_salt(void)
+{
+    uint32_t v = 0;
+
+    if (uv_random(NULL, NULL, &v, sizeof(v), 0, NULL) < 0)
+        v = (uint32_t)getpid() ^ (uint32_t)uv_hrtime();
+    return v;
+}
+
+/* Releases what the loop no longer uses; runs after uv_run returns. */
+static void close_all(struct daemon *d)
+{
+    struct gw *gw = &d->gw;
+
+    gw_registry_close(gw->reg);
+    gw_metrics_close(gw->metrics);
+    if (gw->vmm)
+        vmm_close(gw->vmm);
+    if (gw->st)
+        st_close(gw->st);
+    uv_run(&d->loop, UV_RUN_NOWAIT); /* let close callbacks run */
+    uv_loop_close(&d->loop);
+}
+
+/* Exit without waiting for the workers still in a VM: they cannot be
+ * stopped from here, and process exit destroys their VMs. */
+static int leave_abandoned(struct daemon *d)
+{
+    if (d->gw.invlog)
+        gw_invlog_flush(d->gw.invlog);
+    st_close(d->gw.st);
+    gw_info("stopped", "abandoned=1");
+    return 0;
+}
+
+static int serve(struct daemon *d)
+{
+    struct gw *gw = &d->gw;
+
+    open_signals(d);
+    gw_info("ready", "listen=%s:%d data=%s workers=%u queue=%u", gw->cfg.host,
+            gw->cfg.port, gw->cfg.data, gw->cfg.workers, gw->cfg.queue);
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    if (d->abandoned)
+        return leave_abandoned(d);
+    gw_info("stopped", "abandoned=0");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static struct daemon d;
+    struct gw *gw = &d.gw;
+    int rc;
+
+    rc = parse_args(argc, argv, &gw->cfg);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    signal(SIGPIPE, SIG_IGN);
+    uv_loop_init(&d.loop);
+    gw->loop = &d.loop;
+    gw->id_salt = random_salt();
+
+    rc = st_open(&gw->st, gw->cfg.data);
+    if (rc < 0) {
+        gw_log_errno(GW_LOG_ERROR, rc, "cannot open the data folder", "data=%s",
+                     gw->cfg.data);
+        goto err;
+    }
+    if (open_vmm(gw) < 0 || open_registry(gw) < 0 || open_services(gw) < 0 ||
+        open_http(gw) < 0)
+        goto err;
+    rc = serve(&d);
+    if (d.abandoned)
+        exit(rc);
+    close_all(&d);
+    return rc;
+
+err:
+    if (gw->dispatch)
+        gw_dispatch_close(gw->dispatch);
+    gw_invlog_close(gw->invlog);
+    close_all(&d);
+    return 1;
+}
