@@ -51,3 +51,9 @@ clean:
 	rm -rf $(B) $(BIN)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# The main job: fnd on its defaults (127.0.0.1:8080, ./mayfly-data) with
+# the example functions deployed.
+run: deps
+	$(MAKE) all
+	bin/fnd --functions $(B)/functions

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int gw_buf_reserve(struct gw_buf *b, size_t extra)
 {
@@ -131,4 +132,38 @@ char *gw_buf_steal(struct gw_buf *b, size_t *len)
         *len = b->len;
     memset(b, 0, sizeof(*b));
     return p;
+}
+
+static int read_stream(FILE *f, struct gw_buf *b, size_t max)
+{
+    char chunk[65536];
+    size_t n;
+
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (b->len + n > max)
+            return -EFBIG;
+        if (gw_buf_add(b, chunk, n))
+            return -ENOMEM;
+    }
+    return ferror(f) ? -EIO : 0;
+}
+
+int gw_buf_read_file(struct gw_buf *b, const char *path, size_t max)
+{
+    struct stat st;
+    FILE *f;
+    int rc;
+
+    if (strcmp(path, "-") == 0)
+        return read_stream(stdin, b, max);
+    f = fopen(path, "rb");
+    if (!f)
+        return -errno;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return -EISDIR;
+    }
+    rc = read_stream(f, b, max);
+    fclose(f);
+    return rc;
 }

@@ -27,6 +27,9 @@ int gw_buf_addf(struct gw_buf *b, const char *fmt, ...)
 int gw_buf_vaddf(struct gw_buf *b, const char *fmt, va_list ap);
 /* Appends `s` (n bytes) as a quoted JSON string. */
 int gw_buf_add_json(struct gw_buf *b, const char *s, size_t n);
+/* Appends the whole file at `path` ("-" is stdin), at most `max` bytes
+ * in all. Returns 0, -EFBIG past max, -EISDIR, or another negative errno. */
+int gw_buf_read_file(struct gw_buf *b, const char *path, size_t max);
 /* Forgets the contents, keeps the memory. */
 void gw_buf_reset(struct gw_buf *b);
 /* Releases the memory; the buffer is empty and usable again. */

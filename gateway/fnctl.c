@@ -132,39 +132,10 @@ static int parse_timeout(const char *s, uint32_t *ms)
     return parse_with_unit(s, u, ms);
 }
 
-static int read_stream(FILE *f, struct gw_buf *b)
-{
-    char chunk[65536];
-    size_t n;
-
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (b->len + n > MAX_INPUT)
-            return -EFBIG;
-        if (gw_buf_add(b, chunk, n))
-            return -ENOMEM;
-    }
-    return ferror(f) ? -EIO : 0;
-}
-
 /* Reads a whole file ("-" is stdin). Returns 0 or a negative errno. */
 static int read_file(const char *path, struct gw_buf *b)
 {
-    struct stat st;
-    FILE *f;
-    int rc;
-
-    if (strcmp(path, "-") == 0)
-        return read_stream(stdin, b);
-    f = fopen(path, "rb");
-    if (!f)
-        return -errno;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        return -EISDIR;
-    }
-    rc = read_stream(f, b);
-    fclose(f);
-    return rc;
+    return gw_buf_read_file(b, path, MAX_INPUT);
 }
 
 /* -d DATA, -d @FILE, -d @- */

@@ -6,6 +6,7 @@
  * --drain), answer them, flush the invocation log, release everything in
  * reverse order and exit 0. A second signal cuts the wait short.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gateway/buf.h"
 #include "gateway/gw.h"
 #include "gateway/log.h"
 
@@ -45,6 +47,8 @@ static const char usage_text[] =
     "                      in flight (10)\n"
     "  --token TOKEN       admin changes need 'Authorization: Bearer\n"
     "                      TOKEN' ($MAYFLY_TOKEN; default: no token)\n"
+    "  --functions DIR     deploy each DIR/NAME.elf as function NAME at\n"
+    "                      start, unless that image is already active\n"
     "  --log-level LEVEL   error, warn, info (default) or debug\n"
     "  --help              this text\n"
     "\n"
@@ -117,6 +121,7 @@ enum {
     OPT_DRAIN,
     OPT_TOKEN,
     OPT_LOG_LEVEL,
+    OPT_FUNCTIONS,
     OPT_HELP,
 };
 
@@ -130,6 +135,7 @@ static const struct option options[] = {
     {"drain", required_argument, NULL, OPT_DRAIN},
     {"token", required_argument, NULL, OPT_TOKEN},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"functions", required_argument, NULL, OPT_FUNCTIONS},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -173,6 +179,7 @@ static int apply_option(int opt, const char *arg, struct gw_config *cfg)
         cfg->max_body = (size_t)v;
         return 0;
     case OPT_TOKEN: cfg->token = *arg ? arg : NULL; return 0;
+    case OPT_FUNCTIONS: cfg->functions = arg; return 0;
     case OPT_LOG_LEVEL:
         level = gw_log_parse_level(arg);
         if (level < 0) {
@@ -315,6 +322,64 @@ static int open_registry(struct gw *gw)
     return rc < 0 ? rc : 0;
 }
 
+/* Deploys DIR/NAME.elf as NAME unless the active version already runs
+ * that exact image; a redeploy makes a new version. */
+static void deploy_file(struct gw *gw, const char *dir, const char *file)
+{
+    char path[4096], name[ST_NAME_MAX + 1], err[256] = "";
+    size_t n = strlen(file) - 4, cur_len = 0;
+    struct gw_buf elf = {0};
+    void *cur = NULL;
+    struct gw_fn *fn;
+    int rc;
+
+    memcpy(name, file, n);
+    name[n] = 0;
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    rc = gw_buf_read_file(&elf, path, gw->cfg.max_image);
+    fn = gw_registry_find(gw->reg, name);
+    if (rc == 0 && fn && st_image_get(gw->st, fn->sha, &cur, &cur_len) == 0 &&
+        cur_len == elf.len && memcmp(cur, elf.data, elf.len) == 0) {
+        free(cur);
+        gw_buf_free(&elf);
+        return;
+    }
+    free(cur);
+    if (rc == 0)
+        rc = gw_registry_deploy(gw->reg, name, elf.data, elf.len,
+                                GW_MEMORY_DEFAULT, GW_TIMEOUT_DEFAULT, &fn,
+                                err, sizeof(err));
+    if (rc < 0)
+        gw_log_errno(GW_LOG_WARN, rc, "cannot deploy", "path=%s reason=\"%s\"",
+                     path, err);
+    else
+        gw_info("deployed", "function=%s version=%lld path=%s", name,
+                (long long)fn->version, path);
+    gw_buf_free(&elf);
+}
+
+static int deploy_dir(struct gw *gw, const char *dir)
+{
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, alphasort);
+
+    if (n < 0) {
+        gw_log_errno(GW_LOG_ERROR, -errno, "cannot read --functions",
+                     "dir=%s", dir);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(names[i]->d_name);
+
+        if (len > 4 && len - 4 <= ST_NAME_MAX &&
+            strcmp(names[i]->d_name + len - 4, ".elf") == 0)
+            deploy_file(gw, dir, names[i]->d_name);
+        free(names[i]);
+    }
+    free(names);
+    return 0;
+}
+
 static int open_services(struct gw *gw)
 {
     int rc;
@@ -426,8 +491,11 @@ int main(int argc, char **argv)
                      gw->cfg.data);
         goto err;
     }
-    if (open_vmm(gw) < 0 || open_registry(gw) < 0 || open_services(gw) < 0 ||
-        open_http(gw) < 0)
+    if (open_vmm(gw) < 0 || open_registry(gw) < 0)
+        goto err;
+    if (gw->cfg.functions && deploy_dir(gw, gw->cfg.functions) < 0)
+        goto err;
+    if (open_services(gw) < 0 || open_http(gw) < 0)
         goto err;
     rc = serve(&d);
     if (d.abandoned)

@@ -29,6 +29,7 @@ struct gw_config {
     size_t max_image;  /* request body for deploys */
     unsigned drain_ms; /* shutdown: wait for invocations this long */
     const char *token; /* admin token for changes, or NULL */
+    const char *functions; /* deploy the images in this folder at start */
 };
 
 struct gw {

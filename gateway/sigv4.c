@@ -1,5 +1,4 @@
-/* sigv4.c: AWS Signature Version 4 checks: canonical request, string to
- * sign, signing key, and aws-chunked payloads. */
+/* sigv4.c: AWS Signature Version 4 checks for the S3 listener. */
 #include "gateway/sigv4.h"
 
 #include <ctype.h>
@@ -116,7 +115,9 @@ static int copy_n(char *dst, size_t size, const char *s, size_t n)
 
 static int unreserved(unsigned char c)
 {
-    return isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+           c == '~';
 }
 
 char *gw_sigv4_uri_encode(const char *s, size_t n, int keep_slash)
@@ -165,8 +166,8 @@ char *gw_sigv4_uri_decode(const char *s, size_t n, size_t *len)
     if (!out)
         return NULL;
     for (i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n + 0 + 1 && i + 2 <= n - 1 + 0 &&
-            hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
+            hexval(s[i + 2]) >= 0) {
             out[o++] = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
             i += 2;
             continue;
@@ -543,22 +544,23 @@ static int check_time(const struct sv_auth *a, time_t now,
 static int signing_key(const struct sv_auth *a, const char *secret,
                        unsigned char key[SV_HASH_LEN])
 {
-    unsigned char k[SV_HASH_LEN];
+    unsigned char k1[SV_HASH_LEN], k2[SV_HASH_LEN];
     char *seed;
     int rc;
 
     if (asprintf(&seed, "AWS4%s", secret) < 0)
         return -ENOMEM;
-    rc = hmac(seed, strlen(seed), a->date, strlen(a->date), k);
+    rc = hmac(seed, strlen(seed), a->date, strlen(a->date), k1);
     OPENSSL_cleanse(seed, strlen(seed));
     free(seed);
     if (rc == 0)
-        rc = hmac(k, SV_HASH_LEN, a->region, strlen(a->region), k);
+        rc = hmac(k1, SV_HASH_LEN, a->region, strlen(a->region), k2);
     if (rc == 0)
-        rc = hmac(k, SV_HASH_LEN, a->service, strlen(a->service), k);
+        rc = hmac(k2, SV_HASH_LEN, a->service, strlen(a->service), k1);
     if (rc == 0)
-        rc = hmac(k, SV_HASH_LEN, "aws4_request", 12, key);
-    OPENSSL_cleanse(k, sizeof(k));
+        rc = hmac(k1, SV_HASH_LEN, "aws4_request", 12, key);
+    OPENSSL_cleanse(k1, sizeof(k1));
+    OPENSSL_cleanse(k2, sizeof(k2));
     return rc;
 }
 
@@ -610,6 +612,18 @@ static int request_signature(const struct gw_sigv4_request *req,
 free_cr:
     gw_buf_free(&cr);
     return rc;
+}
+
+/* True if `name` is one of the ';'-separated names of `list`. */
+static int has_token(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p;
+
+    for (p = list; (p = strstr(p, name)); p += n)
+        if ((p == list || p[-1] == ';') && (p[n] == ';' || p[n] == '\0'))
+            return 1;
+    return 0;
 }
 
 static int sig_equal(const char *a, const char *b)
@@ -758,7 +772,8 @@ static int decode_chunked(const struct gw_sigv4_request *req,
                           const unsigned char *key,
                           struct gw_sigv4_result *res)
 {
-    struct sv_chunks c = {req->body, req->body + req->body_len, a, key};
+    struct sv_chunks c = {
+        .p = req->body, .end = req->body + req->body_len, .a = a, .key = key};
     const char *declen = header(req, "x-amz-decoded-content-length");
     int rc;
 
@@ -851,7 +866,7 @@ int gw_sigv4_verify(const struct gw_sigv4_request *req,
 {
     unsigned char skey[SV_HASH_LEN];
     struct sv_auth a;
-    const char *payload;
+    const char *payload = NULL;
     int rc;
 
     memset(res, 0, sizeof(*res));
@@ -864,7 +879,7 @@ int gw_sigv4_verify(const struct gw_sigv4_request *req,
                   "our records.");
     if (rc == 0)
         rc = check_time(&a, now, res);
-    if (rc == 0 && !strstr(a.signed_headers, "host"))
+    if (rc == 0 && !has_token(a.signed_headers, "host"))
         rc = fail(res, GW_SIGV4_MALFORMED, "'host' must be a signed header");
     if (rc == 0)
         rc = payload_of(req, &a, &payload, res);
