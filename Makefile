@@ -22,8 +22,9 @@ include functions/functions.mk
 include vmm/vmm.mk
 include store/store.mk
 include gateway/gateway.mk
-include tests/tests.mk
 include bench/bench.mk
+include tests/guests.mk
+include tests/tests.mk
 
 # Debian packages: the one place that installs things.
 DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev \

@@ -3,6 +3,7 @@
 #include <linux/kvm.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,6 +294,11 @@ static int report_fault(struct vmm_vm *vm, const struct vmm_mem *mem,
     if (ioctl(vm->vcpufd, KVM_GET_REGS, &regs) < 0 ||
         ioctl(vm->vcpufd, KVM_GET_SREGS, &sregs) < 0)
         return set_error(res, VMM_ECRASH, "guest fault %u", v);
+    /* Only the host's stubs run at CPL 0; CPL 3 on the fault port is the
+     * guest pretending. */
+    if ((sregs.cs.selector & 3) != 0)
+        return set_error(res, VMM_ECRASH, "forged fault report from CPL 3 "
+                         "at rip=0x%llx", (unsigned long long)regs.rip);
     frame = vmm_gpa_ptr(mem, regs.rsp, 6 * sizeof(uint64_t));
     if (frame) {
         uint64_t f[2];
@@ -327,7 +333,8 @@ int vmm_abort_reason(const struct vmm_mem *mem, gpa_t gpa,
 int vmm_obj_io(const struct vmm_mem *mem, gpa_t gpa, int write,
                const struct vmm_host_ops *ops, struct vmm_result *res)
 {
-    struct mf_obj_io *live = vmm_gpa_ptr(mem, gpa, sizeof(*live));
+    /* The guest picks the block's alignment: bytes only, via memcpy. */
+    uint8_t *live = vmm_gpa_ptr(mem, gpa, sizeof(struct mf_obj_io));
     struct mf_obj_io io;
     void *buf;
     int64_t r;
@@ -356,7 +363,7 @@ int vmm_obj_io(const struct vmm_mem *mem, gpa_t gpa, int write,
         free(bucket);
         free(key);
     }
-    live->result = r;
+    memcpy(live + offsetof(struct mf_obj_io, result), &r, sizeof(r));
     return 0;
 }
 
@@ -432,16 +439,17 @@ static int run_loop(struct vmm *vmm, struct vmm_vm *vm,
                     const struct vmm_host_ops *ops, struct vmm_result *res)
 {
     struct vmm_mem mem = {vm->mem, vm->mem_size};
+    uint32_t limit_ms = rq->timeout_ms ? rq->timeout_ms : 1000;
     int rc = RUN_CONTINUE;
 
     t_expired = 0;
     t_run = vm->run;
-    timer_arm(rq->timeout_ms ? rq->timeout_ms : 1000);
+    timer_arm(limit_ms);
     while (rc == RUN_CONTINUE) {
         if (ioctl(vm->vcpufd, KVM_RUN, 0) < 0) {
             if (errno == EINTR && t_expired)
                 rc = set_error(res, VMM_ETIMEOUT, "timed out after %u ms",
-                               rq->timeout_ms);
+                               limit_ms);
             else if (errno != EINTR)
                 rc = set_error(res, VMM_EHOST, "KVM_RUN: %s",
                                strerror(errno));

@@ -38,6 +38,9 @@
 #define NVECTORS 32
 #define STUB_STACK_PAGES 2
 #define STUB_RW_BYTES (2 * MF_PAGE_SIZE)
+/* MF_PORT_DONE without its C suffix, for the assembler. */
+#define STUB_PORT_DONE 0x500
+_Static_assert(STUB_PORT_DONE == MF_PORT_DONE, "stub port");
 #define STUB_XSTR(x) #x
 #define STUB_STR(x) STUB_XSTR(x)
 
@@ -168,7 +171,7 @@ __asm__(".section .rodata\n"
         "    dec %rcx\n"
         "    jnz 2b\n"
         "    jmp 1b\n"
-        "4:  mov $" STUB_STR(MF_PORT_DONE) ", %dx\n"
+        "4:  mov $" STUB_STR(STUB_PORT_DONE) ", %dx\n"
         "    out %eax, %dx\n"
         "    hlt\n"
         ".balign 8\n"

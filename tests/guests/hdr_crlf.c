@@ -1,0 +1,13 @@
+/* hdr_crlf.c: a response header value with CR LF in it (response
+ * splitting). */
+#include "hostile.h"
+
+static const char hdrs[] = "x-a\0b\r\nset-cookie: evil=1\0";
+
+void guest_main(struct mf_boot *b)
+{
+    b->resp_headers.gpa = (uint64_t)(uintptr_t)hdrs;
+    b->resp_headers.len = sizeof(hdrs) - 1;
+    b->resp_headers.count = 1;
+    guest_answer_str(b, 200, "ok\n");
+}
