@@ -17,6 +17,9 @@ BIN := bin
 .PHONY: all deps run test clean
 all:
 
+# Keep intermediate objects (guest images are built in two steps).
+.SECONDARY:
+
 include guest/guest.mk
 include functions/functions.mk
 include vmm/vmm.mk
