@@ -26,6 +26,7 @@ include vmm/vmm.mk
 include store/store.mk
 include gateway/gateway.mk
 include bench/bench.mk
+include bench/soak.mk
 include tests/guests.mk
 include tests/tests.mk
 

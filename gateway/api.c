@@ -1,19 +1,29 @@
 /* api.c: routes requests: functions, the admin API, /metrics and /healthz.
  *
- * Admin API (JSON; changes need `Authorization: Bearer <token>` when fnd
- * has a token):
+ * Admin API (JSON; every change needs `Authorization: Bearer <token>`,
+ * 401 without it; reads are open, but env values are shown only to the
+ * token's holder):
  *   GET    /api/v1/functions                     list active functions
  *   PUT    /api/v1/functions/NAME?memory_mib=N&timeout_ms=N
+ *          [&env=NAME%3DVALUE]... [&route=GET%20%2Fusers%2F*]...
+ *          [&max_body=BYTES] [&concurrency=N]
  *          body: the raw ELF image (application/octet-stream). This is the
  *          primary deploy path (fnctl uses it): no base64, no size blowup.
  *   POST   /api/v1/functions                     deploy, JSON body
- *          {"name", "image" (base64 ELF), "memory_mib", "timeout_ms"}
+ *          {"name", "image" (base64 ELF), "memory_mib", "timeout_ms",
+ *           "env": {...}, "routes": [...], "max_body", "concurrency"}
  *   GET    /api/v1/functions/NAME                inspect, with versions
  *                                                and recent invocations
  *   GET    /api/v1/functions/NAME/invocations?limit=N   with guest logs
+ *   POST   /api/v1/functions/NAME/rollback[?version=N]  make an older
+ *          version active again (default: the one before the active one)
  *   DELETE /api/v1/functions/NAME                delete every version
  * Deploys answer 201 with the new version; an image the VMM refuses is a
- * 400 with the loader's reason.
+ * 400 with the loader's reason; a route another function has is a 409.
+ *
+ * Which listener serves what: /healthz every one; the admin API and
+ * /metrics only one that serves admin; functions (/fn/NAME and custom
+ * routes) only one that serves functions (see gw.h). Elsewhere: 404.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,8 +37,11 @@
 #include <llhttp.h>
 
 #include "gateway/buf.h"
+#include "gateway/fnconf.h"
 #include "gateway/gw.h"
 #include "gateway/log.h"
+#include "gateway/triggers.h"
+#include "gateway/token.h"
 
 #define API_PREFIX "/api/v1/functions"
 #define INSPECT_INVOCATIONS 10
@@ -161,6 +174,7 @@ static int parse_u32(const char *s, size_t len, uint32_t min, uint32_t max,
 struct deploy_params {
     uint32_t memory_mib;
     uint32_t timeout_ms;
+    json_t *cfg; /* the version's config (fnconf.h), the caller's */
 };
 
 static const char *check_memory(uint32_t mib)
@@ -177,32 +191,113 @@ static const char *check_timeout(uint32_t ms)
     return NULL;
 }
 
-/* Reads memory_mib and timeout_ms from a query string; returns NULL or
- * what is wrong. */
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes %XX and '+' (a space) of s[0..len) into out; returns the
+ * decoded length, or -1 for a bad escape. */
+static ssize_t url_decode(const char *s, size_t len, struct gw_buf *out)
+{
+    size_t i;
+    int hi, lo;
+
+    gw_buf_reset(out);
+    for (i = 0; i < len; i++) {
+        if (s[i] == '+') {
+            gw_buf_addc(out, ' ');
+            continue;
+        }
+        if (s[i] != '%') {
+            gw_buf_addc(out, s[i]);
+            continue;
+        }
+        if (i + 2 >= len)
+            return -1;
+        hi = hex_digit(s[i + 1]);
+        lo = hex_digit(s[i + 2]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        gw_buf_addc(out, (char)(hi << 4 | lo));
+        i += 2;
+    }
+    gw_buf_addc(out, '\0');
+    return out->err ? -1 : (ssize_t)out->len - 1;
+}
+
+/* Applies one decoded deploy parameter of the version's config. */
+static const char *config_param(struct deploy_params *p, const char *key,
+                                size_t klen, const char *v, size_t vlen)
+{
+    uint32_t n;
+
+    if (klen == 3 && strncmp(key, "env", 3) == 0)
+        return gw_fnconf_add_env(p->cfg, v, vlen);
+    if (klen == 5 && strncmp(key, "route", 5) == 0)
+        return gw_fnconf_add_route(p->cfg, v, vlen);
+    if (klen == 9 && strncmp(key, "on_object", 9) == 0)
+        return strlen(v) == vlen ? gw_triggers_add_object(p->cfg, v)
+                                 : "on_object holds a NUL byte";
+    if (klen == 6 && strncmp(key, "events", 6) == 0)
+        return strlen(v) == vlen ? gw_triggers_set_events(p->cfg, v)
+                                 : "events holds a NUL byte";
+    if (klen == 8 && strncmp(key, "max_body", 8) == 0) {
+        if (parse_u32(v, vlen, 1, UINT32_MAX, &n))
+            return "max_body is not a number";
+        json_object_set_new(p->cfg, "max_body", json_integer(n));
+        return NULL;
+    }
+    if (klen == 11 && strncmp(key, "concurrency", 11) == 0) {
+        if (parse_u32(v, vlen, 0, UINT32_MAX, &n))
+            return "concurrency is not a number";
+        json_object_set_new(p->cfg, "concurrency", json_integer(n));
+        return NULL;
+    }
+    return "unknown query parameter (memory_mib, timeout_ms, env, route, "
+           "max_body, concurrency, on_object, events)";
+}
+
+/* Reads the deploy parameters from a query string; returns NULL or what
+ * is wrong. */
 static const char *parse_deploy_query(const char *q, struct deploy_params *p)
 {
-    const char *amp, *eq;
+    struct gw_buf v = {0};
+    const char *amp, *eq, *bad = NULL;
+    ssize_t vlen;
     size_t klen;
 
-    for (; q && *q; q = amp ? amp + 1 : NULL) {
+    for (; q && *q && !bad; q = amp ? amp + 1 : NULL) {
         amp = strchr(q, '&');
         eq = strchr(q, '=');
-        if (!eq || (amp && eq > amp))
-            return "query parameters must be name=value";
-        klen = (size_t)(eq - q);
-        if (klen == 10 && strncmp(q, "memory_mib", klen) == 0) {
-            if (parse_u32(eq + 1, amp ? (size_t)(amp - eq - 1) : strlen(eq + 1),
-                          0, UINT32_MAX, &p->memory_mib))
-                return "memory_mib is not a number";
-        } else if (klen == 10 && strncmp(q, "timeout_ms", klen) == 0) {
-            if (parse_u32(eq + 1, amp ? (size_t)(amp - eq - 1) : strlen(eq + 1),
-                          0, UINT32_MAX, &p->timeout_ms))
-                return "timeout_ms is not a number";
-        } else {
-            return "unknown query parameter (memory_mib, timeout_ms)";
+        if (!eq || (amp && eq > amp)) {
+            bad = "query parameters must be name=value";
+            break;
         }
+        klen = (size_t)(eq - q);
+        vlen = url_decode(eq + 1, amp ? (size_t)(amp - eq - 1) : strlen(eq + 1),
+                          &v);
+        if (vlen < 0)
+            bad = "a query parameter has a bad %-escape";
+        else if (klen == 10 && strncmp(q, "memory_mib", klen) == 0)
+            bad = parse_u32(v.data, (size_t)vlen, 0, UINT32_MAX, &p->memory_mib)
+                      ? "memory_mib is not a number"
+                      : NULL;
+        else if (klen == 10 && strncmp(q, "timeout_ms", klen) == 0)
+            bad = parse_u32(v.data, (size_t)vlen, 0, UINT32_MAX, &p->timeout_ms)
+                      ? "timeout_ms is not a number"
+                      : NULL;
+        else
+            bad = config_param(p, q, klen, v.data, (size_t)vlen);
     }
-    return NULL;
+    gw_buf_free(&v);
+    return bad;
 }
 
 static int b64_value(unsigned char c)
@@ -252,24 +347,34 @@ static unsigned char *b64_decode(const char *s, size_t len, size_t *out_len)
 
 /* ---- Admin handlers ----------------------------------------------------- */
 
+/* fnd always has a token (fnd.c makes one if none was given). */
 static int authorized(struct gw *gw, struct gw_http_req *req)
 {
     const char *auth = gw_http_header(req, "authorization");
-    const char *tok = gw->cfg.token;
-    size_t i, n;
-    unsigned char diff = 0;
 
-    if (!tok)
-        return 1;
-    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+    if (!gw->cfg.token || !auth || strncasecmp(auth, "Bearer ", 7) != 0)
         return 0;
     auth += 7;
-    n = strlen(tok);
-    if (strlen(auth) != n)
-        return 0;
-    for (i = 0; i < n; i++)
-        diff |= (unsigned char)(auth[i] ^ tok[i]);
-    return diff == 0;
+    while (*auth == ' ')
+        auth++;
+    return gw_token_equal(auth, gw->cfg.token);
+}
+
+/* The version's config as stored text, once checked; NULL with *bad set
+ * when it is wrong (or *bad NULL when it is empty). */
+static char *config_text(struct gw *gw, json_t *cfg, const char **bad)
+{
+    char *text;
+
+    *bad = gw_fnconf_check(cfg, gw->cfg.max_body);
+    if (!*bad)
+        *bad = gw_triggers_check(cfg);
+    if (*bad || json_object_size(cfg) == 0)
+        return NULL;
+    text = json_dumps(cfg, JSON_COMPACT);
+    if (!text)
+        *bad = "out of memory";
+    return text;
 }
 
 static void do_deploy(struct gw *gw, struct gw_http_req *req, const char *name,
@@ -277,8 +382,9 @@ static void do_deploy(struct gw *gw, struct gw_http_req *req, const char *name,
                       const struct deploy_params *p)
 {
     struct gw_fn *fn;
-    char err[160] = "", loc[128];
+    char err[160] = "", loc[128], *config;
     const char *bad;
+    json_t *j;
     int rc;
 
     if (!gw_valid_name(name)) {
@@ -297,13 +403,21 @@ static void do_deploy(struct gw *gw, struct gw_http_req *req, const char *name,
         gw_http_error(req, 400, "bad_image", "empty image");
         return;
     }
+    config = config_text(gw, p->cfg, &bad);
+    if (bad) {
+        gw_http_error(req, 400, "bad_parameter", bad);
+        return;
+    }
     rc = gw_registry_deploy(gw->reg, name, elf, len, p->memory_mib,
-                            p->timeout_ms, &fn, err, sizeof(err));
-    if (rc == -EINVAL) {
-        gw_http_error(req, 400, "bad_image", err);
+                            p->timeout_ms, config, &fn, err, sizeof(err));
+    if (rc == -EINVAL || rc == -EEXIST) {
+        free(config);
+        gw_http_error(req, rc == -EEXIST ? 409 : 400,
+                      rc == -EEXIST ? "route_taken" : "bad_image", err);
         return;
     }
     if (rc < 0) {
+        free(config);
         gw_log_errno(GW_LOG_WARN, rc, "deploy failed",
                      "request_id=%s function=%s reason=\"%s\"", req->id, name,
                      err);
@@ -317,21 +431,43 @@ static void do_deploy(struct gw *gw, struct gw_http_req *req, const char *name,
             fn->timeout_ms);
     snprintf(loc, sizeof(loc), API_PREFIX "/%s", fn->name);
     gw_http_add_header(req, "Location", loc);
-    reply_json(req, 201,
-               fn_json(fn->name, fn->version, fn->sha, fn->memory_mib,
-                       fn->timeout_ms, fn->created_ms));
+    j = fn_json(fn->name, fn->version, fn->sha, fn->memory_mib, fn->timeout_ms,
+                fn->created_ms);
+    json_object_set_new(j, "config", gw_fnconf_view(config, 1));
+    free(config);
+    reply_json(req, 201, j);
 }
 
 static void deploy_raw(struct gw *gw, struct gw_http_req *req, const char *name)
 {
-    struct deploy_params p = {GW_MEMORY_DEFAULT, GW_TIMEOUT_DEFAULT};
-    const char *bad = parse_deploy_query(req->query, &p);
+    struct deploy_params p = {GW_MEMORY_DEFAULT, GW_TIMEOUT_DEFAULT,
+                              json_object()};
+    const char *bad =
+        p.cfg ? parse_deploy_query(req->query, &p) : "out of memory";
 
-    if (bad) {
+    if (bad)
         gw_http_error(req, 400, "bad_parameter", bad);
-        return;
-    }
-    do_deploy(gw, req, name, req->body, req->body_len, &p);
+    else
+        do_deploy(gw, req, name, req->body, req->body_len, &p);
+    json_decref(p.cfg);
+}
+
+/* Copies the members of the version's config from a JSON deploy; they
+ * are checked with the rest in do_deploy. */
+static const char *json_config_params(json_t *root, struct deploy_params *p)
+{
+    static const char *const keys[] = {"env", "routes", "max_body",
+                                       "concurrency", "triggers"};
+    json_t *v;
+    size_t i;
+
+    p->cfg = json_object();
+    if (!p->cfg)
+        return "out of memory";
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if ((v = json_object_get(root, keys[i])))
+            json_object_set_new(p->cfg, keys[i], json_deep_copy(v));
+    return NULL;
 }
 
 static const char *json_deploy_params(json_t *root, struct deploy_params *p)
@@ -350,12 +486,12 @@ static const char *json_deploy_params(json_t *root, struct deploy_params *p)
         return "timeout_ms must be an integer";
     if (v)
         p->timeout_ms = (uint32_t)json_integer_value(v);
-    return NULL;
+    return json_config_params(root, p);
 }
 
 static void deploy_json(struct gw *gw, struct gw_http_req *req)
 {
-    struct deploy_params p = {GW_MEMORY_DEFAULT, GW_TIMEOUT_DEFAULT};
+    struct deploy_params p = {GW_MEMORY_DEFAULT, GW_TIMEOUT_DEFAULT, NULL};
     json_error_t jerr;
     json_t *root, *name, *image;
     unsigned char *elf;
@@ -373,18 +509,21 @@ static void deploy_json(struct gw *gw, struct gw_http_req *req)
     if (!bad && (!json_is_string(name) || !json_is_string(image)))
         bad = "\"name\" and \"image\" (base64) are required strings";
     if (bad) {
+        json_decref(p.cfg);
         json_decref(root);
         gw_http_error(req, 400, "bad_json", bad);
         return;
     }
     elf = b64_decode(json_string_value(image), json_string_length(image), &len);
     if (!elf) {
+        json_decref(p.cfg);
         json_decref(root);
         gw_http_error(req, 400, "bad_image", "image is not base64");
         return;
     }
     do_deploy(gw, req, json_string_value(name), elf, len, &p);
     free(elf);
+    json_decref(p.cfg);
     json_decref(root);
 }
 
@@ -402,17 +541,35 @@ static void list_functions(struct gw *gw, struct gw_http_req *req)
     reply_json(req, 200, json_pack("{s:o}", "functions", arr));
 }
 
+struct ver_walk {
+    json_t *arr;
+    int with_values; /* env values shown */
+};
+
+static int append_version(const struct st_function *f, void *arg)
+{
+    struct ver_walk *w = arg;
+    json_t *j = st_fn_json(f);
+
+    if (!j)
+        return -ENOMEM;
+    json_object_set_new(j, "config",
+                        gw_fnconf_view(f->config_json, w->with_values));
+    return json_array_append_new(w->arr, j) ? -ENOMEM : 0;
+}
+
 /* Adds "versions" and recent "invocations" of `name` to j. */
-static int add_history(struct gw *gw, const char *name, json_t *j)
+static int add_history(struct gw *gw, const char *name, json_t *j,
+                       int with_values)
 {
     struct inv_walk w = {json_array(), 0};
-    json_t *versions = json_array();
+    struct ver_walk vw = {json_array(), with_values};
     int rc;
 
-    json_object_set_new(j, "versions", versions);
+    json_object_set_new(j, "versions", vw.arr);
     json_object_set_new(j, "invocations", w.arr);
     gw_invlog_flush(gw->invlog);
-    rc = st_function_versions(gw->st, name, append_fn, versions);
+    rc = st_function_versions(gw->st, name, append_version, &vw);
     if (rc >= 0)
         rc = st_invocations_recent(gw->st, name, INSPECT_INVOCATIONS,
                                    append_inv, &w);
@@ -423,6 +580,7 @@ static void inspect_function(struct gw *gw, struct gw_http_req *req,
                              const char *name)
 {
     struct gw_fn *fn = gw_registry_find(gw->reg, name);
+    int with_values = authorized(gw, req);
     struct st_function f;
     json_t *j;
     int rc;
@@ -437,14 +595,91 @@ static void inspect_function(struct gw *gw, struct gw_http_req *req,
         return;
     }
     j = st_fn_json(&f);
+    if (j)
+        json_object_set_new(j, "config",
+                            gw_fnconf_view(f.config_json, with_values));
     st_function_clear(&f);
-    rc = j ? add_history(gw, name, j) : -ENOMEM;
+    rc = j ? add_history(gw, name, j, with_values) : -ENOMEM;
     if (rc < 0) {
         json_decref(j);
         reply_store_error(req, rc, "read history");
         return;
     }
     json_object_set_new(j, "loaded", json_boolean(fn && fn->img));
+    json_object_set_new(j, "inflight", json_integer(fn ? fn->inflight : 0));
+    reply_json(req, 200, j);
+}
+
+/* ?version=N, or {"version": N} in the body; 0 for "the one before". */
+static const char *rollback_version(struct gw_http_req *req, int64_t *out)
+{
+    const char *q = req->query, *p = q ? strstr(q, "version=") : NULL;
+    json_t *root, *v;
+    uint32_t n = 0;
+
+    *out = 0;
+    if (p && (p == q || p[-1] == '&')) {
+        if (parse_u32(p + 8, strcspn(p + 8, "&"), 1, UINT32_MAX, &n))
+            return "version must be a number from 1";
+        *out = n;
+        return NULL;
+    }
+    if (req->body_len == 0)
+        return NULL;
+    root = json_loadb(req->body, req->body_len, 0, NULL);
+    v = json_object_get(root, "version");
+    if (!json_is_object(root) ||
+        (v && (!json_is_integer(v) || json_integer_value(v) < 1))) {
+        json_decref(root);
+        return "the body must be {\"version\": N}, N from 1";
+    }
+    *out = v ? (int64_t)json_integer_value(v) : 0;
+    json_decref(root);
+    return NULL;
+}
+
+static void rollback_function(struct gw *gw, struct gw_http_req *req,
+                              const char *name)
+{
+    struct st_function f;
+    char err[160] = "";
+    const char *bad;
+    struct gw_fn *fn;
+    int64_t version;
+    json_t *j;
+    int rc;
+
+    bad = rollback_version(req, &version);
+    if (bad) {
+        gw_http_error(req, 400, "bad_parameter", bad);
+        return;
+    }
+    rc = gw_registry_activate(gw->reg, name, version, &fn, err, sizeof(err));
+    if (rc == -ENOENT) {
+        gw_http_error(req, 404, err[0] ? "no_older_version" : "not_found",
+                      err[0] ? err : "no such function or version");
+        return;
+    }
+    if (rc == -EEXIST || rc == -EINVAL) {
+        gw_http_error(req, 409,
+                      rc == -EEXIST ? "route_taken" : "version_unusable", err);
+        return;
+    }
+    if (rc < 0) {
+        gw_log_errno(GW_LOG_WARN, rc, "rollback failed",
+                     "request_id=%s function=%s reason=\"%s\"", req->id, name,
+                     err);
+        gw_http_error(req, 503, "rollback_failed", err[0] ? err : NULL);
+        return;
+    }
+    gw_info("activated", "request_id=%s function=%s version=%lld", req->id,
+            fn->name, (long long)fn->version);
+    j = fn_json(fn->name, fn->version, fn->sha, fn->memory_mib, fn->timeout_ms,
+                fn->created_ms);
+    if (j && st_function_get(gw->st, name, fn->version, &f) == 0) {
+        json_object_set_new(j, "config", gw_fnconf_view(f.config_json, 1));
+        st_function_clear(&f);
+    }
     reply_json(req, 200, j);
 }
 
@@ -499,12 +734,6 @@ static void delete_function(struct gw *gw, struct gw_http_req *req,
 
 /* ---- Routing ------------------------------------------------------------ */
 
-static int is_change(const struct gw_http_req *req)
-{
-    return req->method_id == HTTP_PUT || req->method_id == HTTP_POST ||
-           req->method_id == HTTP_DELETE || req->method_id == HTTP_PATCH;
-}
-
 static int is_read(const struct gw_http_req *req)
 {
     return req->method_id == HTTP_GET || req->method_id == HTTP_HEAD;
@@ -555,7 +784,9 @@ static void route_admin(struct gw *gw, struct gw_http_req *req)
     const char *rest = req->path + strlen(API_PREFIX);
     char name[ST_NAME_MAX + 1];
 
-    if (is_change(req) && !authorized(gw, req)) {
+    /* Every method but the safe ones needs the token, known or not. */
+    if (!is_read(req) && req->method_id != HTTP_OPTIONS &&
+        !authorized(gw, req)) {
         gw_http_add_header(req, "WWW-Authenticate", "Bearer");
         gw_http_error(req, 401, NULL, "changes need a valid admin token");
         return;
@@ -570,6 +801,13 @@ static void route_admin(struct gw *gw, struct gw_http_req *req)
     }
     if (*rest == '\0') {
         route_function(gw, req, name);
+        return;
+    }
+    if (strcmp(rest, "/rollback") == 0) {
+        if (req->method_id == HTTP_POST)
+            rollback_function(gw, req, name);
+        else
+            reply_method(req, "POST");
         return;
     }
     if (strcmp(rest, "/invocations") != 0) {
@@ -592,7 +830,25 @@ static void route_fn(struct gw *gw, struct gw_http_req *req)
         gw_http_error(req, 404, "unknown_function", "no such function");
         return;
     }
-    gw_invoke(gw, req, name);
+    gw_invoke(gw, req, gw_registry_find(gw->reg, name));
+}
+
+/* A custom route (fnconf.h), else 405 or 404. */
+static void route_custom(struct gw *gw, struct gw_http_req *req)
+{
+    struct gw_buf allow = {0};
+    struct gw_fn *fn;
+
+    fn = gw_registry_route(gw->reg, req->method, req->path, &allow);
+    if (fn) {
+        gw_invoke(gw, req, fn);
+    } else if (allow.len && !allow.err) {
+        gw_http_add_header(req, "Allow", allow.data);
+        gw_http_error(req, 405, NULL, "method not allowed here");
+    } else {
+        gw_http_error(req, 404, NULL, "no such route");
+    }
+    gw_buf_free(&allow);
 }
 
 static void metrics(struct gw *gw, struct gw_http_req *req)
@@ -606,6 +862,8 @@ static void metrics(struct gw *gw, struct gw_http_req *req)
     g.queue_depth = gw_dispatch_queued(gw->dispatch);
     g.inflight = gw_dispatch_running(gw->dispatch);
     g.connections = gw->http ? gw_http_conns(gw->http) : 0;
+    if (gw->admin_http)
+        g.connections += gw_http_conns(gw->admin_http);
     g.invlog_dropped = gw_invlog_dropped(gw->invlog);
     gw_metrics_render(gw->metrics, &g, &b);
     if (b.err) {
@@ -667,34 +925,103 @@ static void set_request_id(struct gw *gw, struct gw_http_req *req)
              gw->id_salt & 0xffff, (unsigned long long)++gw->id_seq);
 }
 
-void gw_api_request(struct gw_http_req *req, void *arg)
+static int is_admin_path(const char *path)
 {
-    struct gw *gw = arg;
-    const char *path = req->path;
+    return strcmp(path, "/metrics") == 0 || strncmp(path, "/api/", 5) == 0 ||
+           strncmp(path, "/hooks/", 7) == 0;
+}
 
-    set_request_id(gw, req);
-    gw_http_add_header(req, "X-Request-Id", req->id);
-    if (strncmp(path, "/fn/", 4) == 0)
-        route_fn(gw, req);
-    else if (strcmp(path, "/healthz") == 0)
-        route_simple(gw, req, healthz);
-    else if (strcmp(path, "/metrics") == 0)
-        route_simple(gw, req, metrics);
-    else if (strncmp(path, API_PREFIX, strlen(API_PREFIX)) == 0)
-        route_admin(gw, req);
-    else if (strcmp(path, "*") == 0 && req->method_id == HTTP_OPTIONS)
-        reply_options(req, "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+/* Webhooks change state (they run functions): the admin token, always. */
+static void route_hook(struct gw *gw, struct gw_http_req *req)
+{
+    if (!authorized(gw, req)) {
+        gw_http_add_header(req, "WWW-Authenticate", "Bearer");
+        gw_http_error(req, 401, NULL, "webhooks need a valid admin token");
+        return;
+    }
+    if (strcmp(req->path, "/hooks/s3") == 0)
+        gw_hook_s3(gw, req);
     else
         gw_http_error(req, 404, NULL, "no such route");
 }
 
+void gw_api_request(struct gw_http_req *req, void *arg)
+{
+    struct gw_listener *l = arg;
+    struct gw *gw = l->gw;
+    const char *path = req->path;
+
+    set_request_id(gw, req);
+    gw_http_add_header(req, "X-Request-Id", req->id);
+    if (strcmp(path, "/healthz") == 0)
+        route_simple(gw, req, healthz);
+    else if (strcmp(path, "*") == 0 && req->method_id == HTTP_OPTIONS)
+        reply_options(req, "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+    else if (!(l->serves & GW_SERVE_ADMIN) && is_admin_path(path))
+        gw_http_error(req, 404, NULL, "no such route");
+    else if (strcmp(path, "/metrics") == 0)
+        route_simple(gw, req, metrics);
+    else if (strncmp(path, API_PREFIX, strlen(API_PREFIX)) == 0)
+        route_admin(gw, req);
+    else if (strcmp(path, "/api/v1/invocations") == 0 ||
+             strncmp(path, "/api/v1/events", 14) == 0)
+        gw_api_events(gw, req);
+    else if (strncmp(path, "/hooks/", 7) == 0)
+        route_hook(gw, req);
+    else if (!(l->serves & GW_SERVE_FUNCTIONS))
+        gw_http_error(req, 404, NULL, "no such route");
+    else if (strncmp(path, "/fn/", 4) == 0)
+        route_fn(gw, req);
+    else
+        route_custom(gw, req);
+}
+
+/* Turns away a change to the admin API without the token before its body
+ * (an image of up to --max-image) is read. */
+int gw_api_screen(struct gw_http_req *req, void *arg, const char **code,
+                  const char **detail)
+{
+    struct gw_listener *l = arg;
+
+    if (!(l->serves & GW_SERVE_ADMIN) || strncmp(req->path, "/api/", 5) != 0)
+        return 0;
+    if (is_read(req) || req->method_id == HTTP_OPTIONS ||
+        authorized(l->gw, req))
+        return 0;
+    gw_http_add_header(req, "WWW-Authenticate", "Bearer");
+    *code = "unauthorized";
+    *detail = "changes need a valid admin token";
+    return 401;
+}
+
+/* The function a request is for, if any: /fn/NAME or a custom route. */
+static struct gw_fn *target_fn(struct gw *gw, const struct gw_http_req *req)
+{
+    char name[ST_NAME_MAX + 1];
+
+    if (strncmp(req->path, "/fn/", 4) != 0)
+        return gw_registry_route(gw->reg, req->method, req->path, NULL);
+    if (!take_segment(req->path + 4, name))
+        return NULL;
+    return gw_registry_find(gw->reg, name);
+}
+
 size_t gw_api_body_limit(const struct gw_http_req *req, void *arg)
 {
-    struct gw *gw = arg;
+    struct gw_listener *l = arg;
+    struct gw *gw = l->gw;
+    struct gw_fn *fn;
 
-    if (strncmp(req->path, API_PREFIX, strlen(API_PREFIX)) == 0)
-        return gw->cfg.max_image;
-    if (strncmp(req->path, "/fn/", 4) == 0)
+    if (strncmp(req->path, "/api/", 5) == 0)
+        return (l->serves & GW_SERVE_ADMIN) ? gw->cfg.max_image : 64u << 10;
+    if (strncmp(req->path, "/hooks/", 7) == 0)
+        return (l->serves & GW_SERVE_ADMIN) ? 1u << 20 : 64u << 10;
+    if (!(l->serves & GW_SERVE_FUNCTIONS) || strcmp(req->path, "/healthz") == 0)
+        return 64u << 10;
+    fn = target_fn(gw, req);
+    if (fn && fn->conf->max_body && fn->conf->max_body < gw->cfg.max_body)
+        return (size_t)fn->conf->max_body;
+    if (fn || strncmp(req->path, "/fn/", 4) == 0)
         return gw->cfg.max_body;
     return 64u << 10;
 }

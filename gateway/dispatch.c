@@ -54,7 +54,7 @@ static void block_daemon_signals(void)
 static void run_job(struct gw_dispatch *d, struct gw_job *job)
 {
     job->t_started = uv_hrtime();
-    vmm_invoke(d->vmm, job->img, &job->req, NULL, &job->res);
+    vmm_invoke(d->vmm, job->img, &job->req, job->ops, &job->res);
     job->ran = 1;
     job->t_finished = uv_hrtime();
 }

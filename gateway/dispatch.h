@@ -33,6 +33,8 @@ struct gw_job {
     uint64_t t_finished;
     void (*done)(struct gw_job *job); /* on the loop thread */
     void *arg;
+    /* Object hypercalls for vmm_invoke (NULL: none); valid until done. */
+    const struct vmm_host_ops *ops;
 };
 
 /* Starts `workers` threads; at most `queue_max` jobs wait for one.

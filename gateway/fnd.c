@@ -1,11 +1,13 @@
 /* fnd.c: the Mayfly daemon: HTTP in, one fresh VM per invocation, HTTP out.
  *
  * Start-up order: parse flags; open the store, the VMM and the function
- * registry (images loaded); start the workers; listen; serve. On SIGTERM or
+ * registry (images loaded); start the workers; start the object store (S3
+ * listener, event delivery: objstore.c); listen; serve. On SIGTERM or
  * SIGINT: stop accepting, let invocations in flight finish (bounded by
  * --drain), answer them, flush the invocation log, release everything in
  * reverse order and exit 0. A second signal cuts the wait short.
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -37,26 +39,49 @@ static const char usage_text[] =
     "Serves functions over HTTP; every invocation boots a fresh VM.\n"
     "\n"
     "  --listen ADDR:PORT  address to serve on (127.0.0.1:8080)\n"
+    "  --admin-listen ADDR:PORT\n"
+    "                      serve the admin API and /metrics here, and only\n"
+    "                      functions on --listen; the default when --listen\n"
+    "                      is not a loopback address is 127.0.0.1:8081\n"
     "  --data DIR          data folder ($MAYFLY_DATA, else ./mayfly-data)\n"
     "  --workers N         vCPU worker threads (number of cores)\n"
     "  --queue N           invocations that may wait for a worker (256);\n"
     "                      past that, requests get 429\n"
     "  --pool N            blank VMs kept ready (the VMM's default)\n"
-    "  --max-body BYTES    largest function request body (6291456)\n"
+    "  --max-body BYTES    largest function request body (6291456); a\n"
+    "                      function's own limit (deploy --max-body) may\n"
+    "                      only be lower\n"
+    "  --header-timeout S  a request's line and headers must arrive\n"
+    "                      within S seconds (10), else 408\n"
+    "  --body-timeout S    longest silence while a body arrives (30)\n"
     "  --drain SECONDS     at shutdown, wait this long for invocations\n"
     "                      in flight (10)\n"
     "  --token TOKEN       admin changes need 'Authorization: Bearer\n"
-    "                      TOKEN' ($MAYFLY_TOKEN; default: no token)\n"
+    "                      TOKEN' ($MAYFLY_TOKEN); without it fnd makes\n"
+    "                      a token on first start and keeps it in\n"
+    "                      DIR/admin.token (mode 0600), where fnctl finds\n"
+    "                      it\n"
     "  --functions DIR     deploy each DIR/NAME.elf as function NAME at\n"
     "                      start, unless that image is already active\n"
+    "  --s3-listen ADDR:PORT\n"
+    "                      the S3 API of the built-in object store\n"
+    "                      (127.0.0.1:9000; off: none); keys in\n"
+    "                      DATA/s3-credentials\n"
+    "  --s3-max-object BYTES\n"
+    "                      largest object one PUT may carry (67108864)\n"
+    "  --event-retries N   deliveries of an object event before it becomes\n"
+    "                      a dead letter (5)\n"
+    "  --event-backoff MS  wait before the first retry, doubling (1000)\n"
+    "  --event-inflight N  object events delivered at once (8)\n"
     "  --log-level LEVEL   error, warn, info (default) or debug\n"
     "  --help              this text\n"
     "\n"
     "Exit status: 0 after SIGTERM or SIGINT, 1 if it cannot start, 2 on\n"
     "bad usage.\n";
 
-/* Splits "ADDR:PORT", "[V6ADDR]:PORT" or ":PORT". Returns 0 or -1. */
-static int parse_listen(const char *s, struct gw_config *cfg)
+/* Splits "ADDR:PORT", "[V6ADDR]:PORT" or ":PORT" into host (64 bytes)
+ * and *port. Returns 0 or -1. */
+static int parse_addr(const char *s, char *host, int *port_out)
 {
     const char *colon = strrchr(s, ':');
     size_t alen;
@@ -73,14 +98,25 @@ static int parse_listen(const char *s, struct gw_config *cfg)
         s++;
         alen -= 2;
     }
-    if (alen >= sizeof(cfg->host))
+    if (alen >= 64)
         return -1;
     if (alen == 0)
-        snprintf(cfg->host, sizeof(cfg->host), "0.0.0.0");
+        snprintf(host, 64, "0.0.0.0");
     else
-        snprintf(cfg->host, sizeof(cfg->host), "%.*s", (int)alen, s);
-    cfg->port = (int)port;
+        snprintf(host, 64, "%.*s", (int)alen, s);
+    *port_out = (int)port;
     return 0;
+}
+
+/* 127.0.0.0/8 and ::1. */
+static int is_loopback(const char *host)
+{
+    struct in6_addr a6;
+    struct in_addr a4;
+
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
 static int parse_uint(const char *s, unsigned long long max,
@@ -109,10 +145,19 @@ static void config_defaults(struct gw_config *cfg)
     cfg->max_image = 64u << 20;
     cfg->drain_ms = 10000;
     cfg->token = token && *token ? token : NULL;
+    snprintf(cfg->s3_host, sizeof(cfg->s3_host), "127.0.0.1");
+    cfg->s3_port = 9000;
+    cfg->s3_max_object = 64u << 20;
+    cfg->event_retries = 5;
+    cfg->event_backoff_ms = 1000;
+    cfg->event_inflight = 8;
 }
 
 enum {
     OPT_LISTEN = 256,
+    OPT_ADMIN_LISTEN,
+    OPT_HEADER_TIMEOUT,
+    OPT_BODY_TIMEOUT,
     OPT_DATA,
     OPT_WORKERS,
     OPT_QUEUE,
@@ -122,11 +167,19 @@ enum {
     OPT_TOKEN,
     OPT_LOG_LEVEL,
     OPT_FUNCTIONS,
+    OPT_S3_LISTEN,
+    OPT_S3_MAX_OBJECT,
+    OPT_EVENT_RETRIES,
+    OPT_EVENT_BACKOFF,
+    OPT_EVENT_INFLIGHT,
     OPT_HELP,
 };
 
 static const struct option options[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
+    {"admin-listen", required_argument, NULL, OPT_ADMIN_LISTEN},
+    {"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
+    {"body-timeout", required_argument, NULL, OPT_BODY_TIMEOUT},
     {"data", required_argument, NULL, OPT_DATA},
     {"workers", required_argument, NULL, OPT_WORKERS},
     {"queue", required_argument, NULL, OPT_QUEUE},
@@ -136,9 +189,46 @@ static const struct option options[] = {
     {"token", required_argument, NULL, OPT_TOKEN},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"functions", required_argument, NULL, OPT_FUNCTIONS},
+    {"s3-listen", required_argument, NULL, OPT_S3_LISTEN},
+    {"s3-max-object", required_argument, NULL, OPT_S3_MAX_OBJECT},
+    {"event-retries", required_argument, NULL, OPT_EVENT_RETRIES},
+    {"event-backoff", required_argument, NULL, OPT_EVENT_BACKOFF},
+    {"event-inflight", required_argument, NULL, OPT_EVENT_INFLIGHT},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
+
+/* The object store's options; returns 0, or -1 with a message printed. */
+static int apply_objstore_option(int opt, const char *arg,
+                                 struct gw_config *cfg)
+{
+    unsigned long long v;
+
+    if (opt == OPT_S3_LISTEN) {
+        if (strcmp(arg, "off") == 0) {
+            cfg->s3_port = 0;
+            return 0;
+        }
+        if (parse_addr(arg, cfg->s3_host, &cfg->s3_port) == 0)
+            return 0;
+        fprintf(stderr, "fnd: --s3-listen wants ADDR:PORT, got '%s'\n", arg);
+        return -1;
+    }
+    if (parse_uint(arg, opt == OPT_S3_MAX_OBJECT ? 1ull << 32 : 3600000, &v) ||
+        v == 0) {
+        fprintf(stderr, "fnd: bad number '%s'\n", arg);
+        return -1;
+    }
+    if (opt == OPT_S3_MAX_OBJECT)
+        cfg->s3_max_object = (size_t)v;
+    else if (opt == OPT_EVENT_RETRIES)
+        cfg->event_retries = (unsigned)v;
+    else if (opt == OPT_EVENT_BACKOFF)
+        cfg->event_backoff_ms = (unsigned)v;
+    else
+        cfg->event_inflight = (unsigned)v;
+    return 0;
+}
 
 /* Applies one option; returns 0, or -1 with a message printed. */
 static int apply_option(int opt, const char *arg, struct gw_config *cfg)
@@ -148,10 +238,25 @@ static int apply_option(int opt, const char *arg, struct gw_config *cfg)
 
     switch (opt) {
     case OPT_LISTEN:
-        if (parse_listen(arg, cfg) == 0)
+    case OPT_ADMIN_LISTEN:
+        if (opt == OPT_LISTEN
+                ? parse_addr(arg, cfg->host, &cfg->port) == 0
+                : parse_addr(arg, cfg->admin_host, &cfg->admin_port) == 0)
             return 0;
-        fprintf(stderr, "fnd: --listen wants ADDR:PORT, got '%s'\n", arg);
+        fprintf(stderr, "fnd: --%s wants ADDR:PORT, got '%s'\n",
+                opt == OPT_LISTEN ? "listen" : "admin-listen", arg);
         return -1;
+    case OPT_HEADER_TIMEOUT:
+    case OPT_BODY_TIMEOUT:
+        if (parse_uint(arg, 3600, &v) || v == 0) {
+            fprintf(stderr, "fnd: bad timeout '%s' (seconds, 1..3600)\n", arg);
+            return -1;
+        }
+        if (opt == OPT_HEADER_TIMEOUT)
+            cfg->header_timeout_ms = (unsigned)v * 1000;
+        else
+            cfg->body_timeout_ms = (unsigned)v * 1000;
+        return 0;
     case OPT_DATA: cfg->data = arg; return 0;
     case OPT_WORKERS:
     case OPT_QUEUE:
@@ -188,6 +293,11 @@ static int apply_option(int opt, const char *arg, struct gw_config *cfg)
         }
         gw_log_set_level((enum gw_log_level)level);
         return 0;
+    case OPT_S3_LISTEN:
+    case OPT_S3_MAX_OBJECT:
+    case OPT_EVENT_RETRIES:
+    case OPT_EVENT_BACKOFF:
+    case OPT_EVENT_INFLIGHT: return apply_objstore_option(opt, arg, cfg);
     default: return -1;
     }
 }
@@ -212,6 +322,11 @@ static int parse_args(int argc, char **argv, struct gw_config *cfg)
         fprintf(stderr, "fnd: unexpected argument '%s'\n", argv[optind]);
         return -1;
     }
+    /* The admin API stays on loopback unless asked for elsewhere. */
+    if (!cfg->admin_port && !is_loopback(cfg->host)) {
+        snprintf(cfg->admin_host, sizeof(cfg->admin_host), "127.0.0.1");
+        cfg->admin_port = 8081;
+    }
     return 0;
 }
 
@@ -228,6 +343,7 @@ static void stop_loop(struct daemon *d)
     uv_close((uv_handle_t *)&d->drain, on_handle_closed);
     uv_close((uv_handle_t *)&d->sigterm, on_handle_closed);
     uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
+    gw_objstore_close_loop(&d->gw);
     gw_invlog_close(d->gw.invlog);
     d->gw.invlog = NULL;
     gw_dispatch_close(d->gw.dispatch);
@@ -247,7 +363,8 @@ static void on_drain_tick(uv_timer_t *t)
 {
     struct daemon *d = t->data;
 
-    if (gw_dispatch_pending(d->gw.dispatch) == 0 && !d->gw.http) {
+    if (gw_dispatch_pending(d->gw.dispatch) == 0 && !d->gw.http &&
+        !d->gw.admin_http && !d->gw.s3) {
         stop_loop(d);
         return;
     }
@@ -271,6 +388,13 @@ static void on_http_closed(void *arg)
     d->gw.http = NULL;
 }
 
+static void on_admin_http_closed(void *arg)
+{
+    struct daemon *d = arg;
+
+    d->gw.admin_http = NULL;
+}
+
 static void on_signal(uv_signal_t *s, int signum)
 {
     struct daemon *d = s->data;
@@ -287,7 +411,10 @@ static void on_signal(uv_signal_t *s, int signum)
             signum == SIGTERM ? "SIGTERM" : "SIGINT",
             gw_dispatch_pending(d->gw.dispatch));
     gw_dispatch_quiesce(d->gw.dispatch);
+    gw_objstore_quiesce(&d->gw);
     gw_http_close(d->gw.http, on_http_closed, d);
+    if (d->gw.admin_http)
+        gw_http_close(d->gw.admin_http, on_admin_http_closed, d);
     d->drain_deadline = uv_now(&d->loop) + d->gw.cfg.drain_ms;
     uv_timer_start(&d->drain, on_drain_tick, 0, DRAIN_TICK_MS);
 }
@@ -347,8 +474,8 @@ static void deploy_file(struct gw *gw, const char *dir, const char *file)
     free(cur);
     if (rc == 0)
         rc = gw_registry_deploy(gw->reg, name, elf.data, elf.len,
-                                GW_MEMORY_DEFAULT, GW_TIMEOUT_DEFAULT, &fn,
-                                err, sizeof(err));
+                                GW_MEMORY_DEFAULT, GW_TIMEOUT_DEFAULT, NULL,
+                                &fn, err, sizeof(err));
     if (rc < 0)
         gw_log_errno(GW_LOG_WARN, rc, "cannot deploy", "path=%s reason=\"%s\"",
                      path, err);
@@ -396,19 +523,68 @@ static int open_services(struct gw *gw)
     return rc;
 }
 
-static int open_http(struct gw *gw)
+static int listen_one(struct gw *gw, struct gw_listener *l, const char *host,
+                      int port, struct gw_http_server **out)
 {
     struct gw_http_config hc = {0};
     int rc;
 
     hc.max_body = gw->cfg.max_body;
+    hc.header_timeout_ms = gw->cfg.header_timeout_ms;
+    hc.body_timeout_ms = gw->cfg.body_timeout_ms;
     hc.on_request = gw_api_request;
+    hc.screen = gw_api_screen;
     hc.body_limit = gw_api_body_limit;
-    hc.arg = gw;
-    rc = gw_http_listen(gw->loop, gw->cfg.host, gw->cfg.port, &hc, &gw->http);
+    hc.arg = l;
+    rc = gw_http_listen(gw->loop, host, port, &hc, out);
     if (rc < 0)
-        gw_error("cannot listen", "listen=%s:%d error=\"%s\"", gw->cfg.host,
-                 gw->cfg.port, uv_strerror(rc));
+        gw_error("cannot listen", "listen=%s:%d error=\"%s\"", host, port,
+                 uv_strerror(rc));
+    return rc;
+}
+
+/* The main listener, and the admin one when it is apart (see gw.h). */
+static int open_http(struct gw *gw)
+{
+    const struct gw_config *c = &gw->cfg;
+    int rc;
+
+    gw->main_l = (struct gw_listener){gw, GW_SERVE_FUNCTIONS};
+    gw->admin_l = (struct gw_listener){gw, GW_SERVE_ADMIN};
+    if (!c->admin_port)
+        gw->main_l.serves |= GW_SERVE_ADMIN;
+    rc = listen_one(gw, &gw->main_l, c->host, c->port, &gw->http);
+    if (rc == 0 && c->admin_port)
+        rc = listen_one(gw, &gw->admin_l, c->admin_host, c->admin_port,
+                        &gw->admin_http);
+    if (rc == 0 && c->admin_port && !is_loopback(c->admin_host))
+        gw_warn("admin API not on loopback", "admin_listen=%s:%d",
+                c->admin_host, c->admin_port);
+    return rc;
+}
+
+/* The token given by flag or environment, else the data folder's own,
+ * made on first start. */
+static int open_token(struct gw_config *cfg)
+{
+    int rc;
+
+    if (cfg->token) {
+        if (gw_token_valid(cfg->token))
+            return 0;
+        gw_error("bad admin token", "reason=\"16 to 256 visible ASCII "
+                                    "characters\"");
+        return -EINVAL;
+    }
+    rc = gw_token_ensure(cfg->data, cfg->token_buf);
+    if (rc == -EPERM)
+        gw_error("admin token file readable by others",
+                 "path=%s/%s fix=\"chmod 600\"", cfg->data, GW_TOKEN_FILE);
+    else if (rc < 0)
+        gw_log_errno(GW_LOG_ERROR, rc, "cannot read or make the admin token",
+                     "path=%s/%s", cfg->data, GW_TOKEN_FILE);
+    else
+        cfg->token = cfg->token_buf;
     return rc;
 }
 
@@ -436,6 +612,7 @@ static void close_all(struct daemon *d)
 {
     struct gw *gw = &d->gw;
 
+    gw_objstore_close(gw);
     gw_registry_close(gw->reg);
     gw_metrics_close(gw->metrics);
     if (gw->vmm)
@@ -462,8 +639,12 @@ static int serve(struct daemon *d)
     struct gw *gw = &d->gw;
 
     open_signals(d);
-    gw_info("ready", "listen=%s:%d data=%s workers=%u queue=%u", gw->cfg.host,
-            gw->cfg.port, gw->cfg.data, gw->cfg.workers, gw->cfg.queue);
+    gw_info("ready",
+            "listen=%s:%d admin_listen=%s:%d data=%s workers=%u queue=%u",
+            gw->cfg.host, gw->cfg.port,
+            gw->cfg.admin_port ? gw->cfg.admin_host : gw->cfg.host,
+            gw->cfg.admin_port ? gw->cfg.admin_port : gw->cfg.port,
+            gw->cfg.data, gw->cfg.workers, gw->cfg.queue);
     uv_run(&d->loop, UV_RUN_DEFAULT);
     if (d->abandoned)
         return leave_abandoned(d);
@@ -491,11 +672,11 @@ int main(int argc, char **argv)
                      gw->cfg.data);
         goto err;
     }
-    if (open_vmm(gw) < 0 || open_registry(gw) < 0)
+    if (open_token(&gw->cfg) < 0 || open_vmm(gw) < 0 || open_registry(gw) < 0)
         goto err;
     if (gw->cfg.functions && deploy_dir(gw, gw->cfg.functions) < 0)
         goto err;
-    if (open_services(gw) < 0 || open_http(gw) < 0)
+    if (open_services(gw) < 0 || gw_objstore_open(gw) < 0 || open_http(gw) < 0)
         goto err;
     rc = serve(&d);
     if (d.abandoned)
@@ -504,6 +685,8 @@ int main(int argc, char **argv)
     return rc;
 
 err:
+    gw_objstore_quiesce(gw);
+    gw_objstore_close_loop(gw);
     if (gw->dispatch)
         gw_dispatch_close(gw->dispatch);
     gw_invlog_close(gw->invlog);

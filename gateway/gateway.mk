@@ -9,9 +9,11 @@ LLHTTP_OBJS := $(B)/llhttp/api.o $(B)/llhttp/http.o $(B)/llhttp/llhttp.o
 UV_CFLAGS := $(shell pkg-config --cflags libuv 2>/dev/null)
 UV_LIBS := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
 
-GW_COMMON := log buf
-GW_FND := fnd http api invoke registry dispatch invlog metrics
-GW_FNCTL := fnctl client
+GW_COMMON := log buf token
+GW_FND := fnd http api invoke registry dispatch invlog metrics fnconf \
+	s3 s3obj s3list sigv4 s3cred bg events s3event hooks api_events \
+	triggers objstore
+GW_FNCTL := fnctl client s3cred
 
 GW_COMMON_OBJS := $(GW_COMMON:%=$(B)/gateway/%.o)
 FND_OBJS := $(GW_FND:%=$(B)/gateway/%.o) $(GW_COMMON_OBJS)
@@ -33,3 +35,19 @@ $(BIN)/fnd: $(FND_OBJS) $(LLHTTP_OBJS) $(VMM_OBJS) $(STORE_OBJS)
 $(BIN)/fnctl: $(FNCTL_OBJS) $(LLHTTP_OBJS) $(VMM_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(VMM_LIBS) -ljansson $(LDLIBS)
+
+# SigV4 verification against requests signed by botocore (see the test).
+TEST_BINS += $(B)/tests/test_sigv4
+
+$(B)/tests/test_sigv4: $(B)/tests/test_sigv4.o $(B)/gateway/sigv4.o \
+		$(B)/gateway/buf.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcrypto $(LDLIBS)
+
+# Notification JSON both ways (the webhook's parser, the guest's event).
+TEST_BINS += $(B)/tests/test_s3event
+
+$(B)/tests/test_s3event: $(B)/tests/test_s3event.o $(B)/gateway/s3event.o \
+		$(B)/gateway/buf.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -ljansson $(LDLIBS)

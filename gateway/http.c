@@ -164,14 +164,19 @@ static const char *http_date(void)
     return buf;
 }
 
-static int is_token(const char *s)
+static int is_tchar(char c)
 {
     static const char extra[] = "!#$%&'*+-.^_`|~";
 
+    return c && (isalnum((unsigned char)c) || strchr(extra, c));
+}
+
+static int is_token(const char *s)
+{
     if (!*s)
         return 0;
     for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && !strchr(extra, *s))
+        if (!is_tchar(*s))
             return 0;
     return 1;
 }
@@ -272,6 +277,11 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
         return fail_cb(p, 431, "too many header fields");
     if (add_header_bytes(p, len) || gw_buf_reserve(&c->hdrs, len))
         return HPE_USER;
+    /* RFC 9112 5.1: a name is a token; whitespace before the colon is
+     * refused, not trimmed (a proxy might read the field differently). */
+    for (i = 0; i < len; i++)
+        if (!is_tchar(at[i]))
+            return fail_cb(p, 400, "bad header field name");
     for (i = 0; i < len; i++)
         c->hdrs.data[c->hdrs.len++] = (char)tolower((unsigned char)at[i]);
     return 0;
@@ -297,6 +307,13 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
         return c->err_status ? HPE_USER : 0;
     if (add_header_bytes(p, len))
         return HPE_USER;
+    /* RFC 9112 5.2: line folding (obs-fold) is refused. llhttp hands the
+     * continuation line over as a chunk of its own, right after the CRLF;
+     * one that starts a read buffer is kept joined by its SP, which the
+     * RFC allows as well. */
+    if (memchr(at, '\r', len) || memchr(at, '\n', len) ||
+        (at > c->rbuf && at[-1] == '\n'))
+        return fail_cb(p, 400, "folded header field value");
     return gw_buf_add(&c->hdrs, at, len) ? HPE_USER : 0;
 }
 
@@ -373,6 +390,24 @@ static int handle_expect(llhttp_t *p, uint64_t body_len, int chunked)
     return 0;
 }
 
+/* RFC 9112 3.2: an HTTP/1.1 request has exactly one Host header, and no
+ * request has two. */
+static int host_ok(const struct gw_http_conn *c)
+{
+    const char *h = c->hdrs.data, *end = h + c->hdrs.len;
+    unsigned n = 0;
+
+    while (h && h < end) {
+        if (strcmp(h, "host") == 0)
+            n++;
+        h += strlen(h) + 1;
+        h += strlen(h) + 1;
+    }
+    if (c->parser.http_major == 1 && c->parser.http_minor >= 1)
+        return n == 1;
+    return n <= 1;
+}
+
 static int on_headers_complete(llhttp_t *p)
 {
     struct gw_http_conn *c = parser_conn(p);
@@ -382,11 +417,21 @@ static int on_headers_complete(llhttp_t *p)
 
     if (split_target(c))
         return fail_cb(p, 400, "malformed request target");
+    if (p->http_major != 1)
+        return fail_cb(p, 400, "only HTTP/1.0 and HTTP/1.1 are served");
+    if (!host_ok(c))
+        return fail_cb(p, 400, "a request needs exactly one Host header");
     r->method_id = p->method;
     r->method = llhttp_method_name((llhttp_method_t)p->method);
     r->head = p->method == HTTP_HEAD;
     r->headers = c->hdrs.data ? c->hdrs.data : "";
     r->headers_len = c->hdrs.len;
+    if (cfg->screen) {
+        int status = cfg->screen(r, cfg->arg, &c->err_code, &c->err_detail);
+
+        if (status)
+            return fail_cb(p, status, c->err_detail);
+    }
     c->body_max =
         cfg->body_limit ? cfg->body_limit(r, cfg->arg) : cfg->max_body;
     if (clen > c->body_max)

@@ -51,6 +51,12 @@ struct gw_http_req {
 typedef void (*gw_http_handler)(struct gw_http_req *req, void *arg);
 /* Called when the headers are in; returns the largest body to accept. */
 typedef size_t (*gw_http_limit)(const struct gw_http_req *req, void *arg);
+/* Called when the headers are in, before any of the body is read; returns
+ * 0 to go on, or a 4xx status to refuse the request at once with *code
+ * and *detail (static strings; *code may stay NULL) in the JSON error,
+ * closing the connection after it. It may add response headers. */
+typedef int (*gw_http_screen)(struct gw_http_req *req, void *arg,
+                              const char **code, const char **detail);
 
 struct gw_http_config {
     size_t max_header_bytes;    /* request line + headers; default 16 KiB */
@@ -64,6 +70,7 @@ struct gw_http_config {
     unsigned write_timeout_ms;  /* sending one response; 30 s */
     gw_http_handler on_request;
     gw_http_limit body_limit; /* optional */
+    gw_http_screen screen;    /* optional */
     void *arg;
 };
 

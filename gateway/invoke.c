@@ -17,6 +17,9 @@ struct inv {
     struct gw_job job; /* first: the job is the invocation */
     struct gw *gw;
     struct gw_http_req *req;
+    struct gw_fn *fn;       /* a reference, for its in-flight count */
+    struct gw_fnconf *conf; /* a reference: the env the guest reads */
+    int admitted;           /* counted in fn->inflight */
     char function[ST_NAME_MAX + 1];
     int64_t version;
     int64_t started_ms;
@@ -60,7 +63,18 @@ static void inv_free(void *arg)
         vmm_result_free(&inv->job.res);
     if (inv->job.img)
         vmm_image_put(inv->job.img);
+    gw_fnconf_put(inv->conf);
+    gw_fn_put(inv->fn);
     free(inv);
+}
+
+/* The function's concurrency slot is free once the VM is done, whether or
+ * not the client has read the answer yet. */
+static void release_slot(struct inv *inv)
+{
+    if (inv->admitted)
+        inv->fn->inflight--;
+    inv->admitted = 0;
 }
 
 /* Maps the VMM's verdict (or the gateway's own) to an HTTP answer. */
@@ -160,15 +174,15 @@ static void record(struct inv *inv, const struct outcome *o, uint64_t total)
 
 /* Under overload a line per rejected request would add to the load: the
  * rejections are summed into one warning a second. */
-static void warn_overload(struct gw *gw)
+static void warn_overload(struct gw *gw, const char *code)
 {
     uint64_t now = uv_now(gw->loop);
 
     gw->rejected++;
     if (gw->rejected_at && now - gw->rejected_at < 1000)
         return;
-    gw_warn("queue full, requests rejected", "rejected=%llu queue=%u",
-            (unsigned long long)gw->rejected, gw->cfg.queue);
+    gw_warn("requests rejected", "rejected=%llu queue=%u last=%s",
+            (unsigned long long)gw->rejected, gw->cfg.queue, code);
     gw->rejected = 0;
     gw->rejected_at = now;
 }
@@ -180,11 +194,14 @@ static void observe(struct inv *inv, const struct outcome *o, uint64_t total)
     struct gw_metrics *m = inv->gw->metrics;
 
     gw_metrics_invocation(m, inv->function, o->status);
-    gw_metrics_observe(m, GW_PHASE_TOTAL, total);
+    gw_metrics_observe(m, inv->function, GW_PHASE_TOTAL, total);
     if (job->ran && job->res.error != VMM_EHOST)
-        gw_metrics_observe(m, GW_PHASE_BOOT, t->load + t->enter + t->start);
+        gw_metrics_observe(m, inv->function, GW_PHASE_BOOT,
+                           t->load + t->enter + t->start);
+    if (job->ran && job->res.error == VMM_OK)
+        gw_metrics_observe(m, inv->function, GW_PHASE_RUN, t->run);
     if (o->status == 429)
-        warn_overload(inv->gw);
+        warn_overload(inv->gw, o->code);
     else if (o->code)
         gw_warn("invocation failed",
                 "request_id=%s function=%s version=%lld status=%d error=%s "
@@ -206,6 +223,7 @@ static void finish(struct inv *inv)
     struct outcome o = outcome_of(inv);
     uint64_t total = uv_hrtime() - req->t_complete;
 
+    release_slot(inv);
     add_server_timing(inv, total);
     record(inv, &o, total);
     observe(inv, &o, total);
@@ -230,6 +248,7 @@ static void fail_early(struct inv *inv, int status, const char *code,
     struct outcome o = {status, code, detail};
     uint64_t total = uv_hrtime() - inv->req->t_complete;
 
+    release_slot(inv);
     add_server_timing(inv, total);
     if (status != 429) /* never ran; counted in the metrics only */
         record(inv, &o, total);
@@ -244,6 +263,7 @@ static void fill_request(struct inv *inv, const struct gw_fn *fn)
 {
     struct gw_http_req *req = inv->req;
     struct vmm_request *vr = &inv->job.req;
+    const struct gw_fnconf *conf = inv->conf;
 
     vr->method = req->method;
     vr->path = req->path;
@@ -253,13 +273,30 @@ static void fill_request(struct inv *inv, const struct gw_fn *fn)
     vr->headers.count = req->headers_count;
     vr->body = req->body;
     vr->body_len = req->body_len;
+    vr->env = (struct vmm_kv){conf->env, conf->env_len, conf->env_count};
     vr->trigger = MF_TRIGGER_HTTP;
     vr->timeout_ms = fn->timeout_ms;
 }
 
-void gw_invoke(struct gw *gw, struct gw_http_req *req, const char *name)
+/* Admits the invocation under the function's concurrency limit; returns 0,
+ * or -1 having answered 429. */
+static int admit(struct inv *inv)
 {
-    struct gw_fn *fn = gw_registry_find(gw->reg, name);
+    struct gw_fn *fn = inv->fn;
+    uint32_t limit = inv->conf->concurrency;
+
+    if (limit && fn->inflight >= limit) {
+        fail_early(inv, 429, "concurrency_limit",
+                   "the function runs as many invocations as it may");
+        return -1;
+    }
+    fn->inflight++;
+    inv->admitted = 1;
+    return 0;
+}
+
+void gw_invoke(struct gw *gw, struct gw_http_req *req, struct gw_fn *fn)
+{
     char err[160] = "";
     struct inv *inv;
     int rc;
@@ -275,9 +312,15 @@ void gw_invoke(struct gw *gw, struct gw_http_req *req, const char *name)
     }
     inv->gw = gw;
     inv->req = req;
+    inv->fn = fn;
+    gw_fn_get(fn);
+    inv->conf = fn->conf;
+    gw_fnconf_get(fn->conf);
     inv->version = fn->version;
     inv->started_ms = wall_ms();
     snprintf(inv->function, sizeof(inv->function), "%s", fn->name);
+    if (admit(inv) < 0)
+        return;
     rc = gw_registry_image(gw->reg, fn, &inv->job.img, err, sizeof(err));
     if (rc < 0) {
         fail_early(inv, 503, "image_unavailable", err);

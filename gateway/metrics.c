@@ -9,13 +9,14 @@
 
 #define NBUCKETS 256
 #define MAX_SERIES 4096 /* past this, new functions count as "_other" */
+#define MAX_HISTS 1024  /* functions with histograms of their own */
 
 static const double bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                 0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
                                 1,      2.5,     5,      10,    30,     60};
 #define NBOUNDS (sizeof(bounds) / sizeof(bounds[0]))
 
-static const char *const phase_names[GW_PHASE_COUNT] = {"boot", "total"};
+static const char *const phase_names[GW_PHASE_COUNT] = {"boot", "run", "total"};
 
 struct series {
     struct series *next;
@@ -30,10 +31,18 @@ struct histogram {
     double sum;
 };
 
+/* One function's latency histograms. */
+struct fn_hists {
+    struct fn_hists *next;
+    char function[ST_NAME_MAX + 1];
+    struct histogram hist[GW_PHASE_COUNT];
+};
+
 struct gw_metrics {
     struct series *table[NBUCKETS];
     unsigned nseries;
-    struct histogram hist[GW_PHASE_COUNT];
+    struct fn_hists *hists[NBUCKETS];
+    unsigned nhists;
 };
 
 int gw_metrics_open(struct gw_metrics **out)
@@ -45,15 +54,21 @@ int gw_metrics_open(struct gw_metrics **out)
 void gw_metrics_close(struct gw_metrics *m)
 {
     struct series *s, *next;
+    struct fn_hists *h, *hnext;
     unsigned i;
 
     if (!m)
         return;
-    for (i = 0; i < NBUCKETS; i++)
+    for (i = 0; i < NBUCKETS; i++) {
         for (s = m->table[i]; s; s = next) {
             next = s->next;
             free(s);
         }
+        for (h = m->hists[i]; h; h = hnext) {
+            hnext = h->next;
+            free(h);
+        }
+    }
     free(m);
 }
 
@@ -97,12 +112,37 @@ void gw_metrics_invocation(struct gw_metrics *m, const char *function,
         s->count++;
 }
 
-void gw_metrics_observe(struct gw_metrics *m, enum gw_phase phase, uint64_t ns)
+static struct fn_hists *hists_get(struct gw_metrics *m, const char *function)
 {
-    struct histogram *h = &m->hist[phase];
+    unsigned h = hash(function, 0);
+    struct fn_hists *fh;
+
+    for (fh = m->hists[h]; fh; fh = fh->next)
+        if (strcmp(fh->function, function) == 0)
+            return fh;
+    if (m->nhists >= MAX_HISTS && strcmp(function, "_other") != 0)
+        return hists_get(m, "_other");
+    fh = calloc(1, sizeof(*fh));
+    if (!fh)
+        return NULL;
+    strncpy(fh->function, function, ST_NAME_MAX);
+    fh->next = m->hists[h];
+    m->hists[h] = fh;
+    m->nhists++;
+    return fh;
+}
+
+void gw_metrics_observe(struct gw_metrics *m, const char *function,
+                        enum gw_phase phase, uint64_t ns)
+{
+    struct fn_hists *fh = hists_get(m, function);
     double sec = (double)ns / 1e9;
+    struct histogram *h;
     size_t i;
 
+    if (!fh)
+        return;
+    h = &fh->hist[phase];
     for (i = 0; i < NBOUNDS && sec > bounds[i]; i++)
         ;
     if (i < NBOUNDS)
@@ -134,32 +174,49 @@ static void render_invocations(struct gw_metrics *m, struct gw_buf *b)
                         s->function, s->status, (unsigned long long)s->count);
 }
 
+static void render_histogram(struct gw_buf *b, const char *fn,
+                             const char *phase, const struct histogram *h)
+{
+    const char *n = "mayfly_invocation_duration_seconds";
+    uint64_t cum;
+    size_t i;
+
+    for (cum = 0, i = 0; i < NBOUNDS; i++) {
+        cum += h->buckets[i];
+        gw_buf_addf(b,
+                    "%s_bucket{function=\"%s\",phase=\"%s\",le=\"%g\"} "
+                    "%llu\n",
+                    n, fn, phase, bounds[i], (unsigned long long)cum);
+    }
+    gw_buf_addf(b,
+                "%s_bucket{function=\"%s\",phase=\"%s\",le=\"+Inf\"} "
+                "%llu\n",
+                n, fn, phase, (unsigned long long)h->count);
+    gw_buf_addf(b, "%s_sum{function=\"%s\",phase=\"%s\"} %.9f\n", n, fn, phase,
+                h->sum);
+    gw_buf_addf(b, "%s_count{function=\"%s\",phase=\"%s\"} %llu\n", n, fn,
+                phase, (unsigned long long)h->count);
+}
+
 static void render_histograms(struct gw_metrics *m, struct gw_buf *b)
 {
     const char *n = "mayfly_invocation_duration_seconds";
-    struct histogram *h;
-    uint64_t cum;
-    size_t p, i;
+    struct fn_hists *fh;
+    unsigned i;
+    size_t p;
 
     gw_buf_addf(b,
-                "# HELP %s Invocation latency: boot (load, enter, start) "
-                "and total (request read to response queued).\n"
+                "# HELP %s Invocation latency by function: boot (load, "
+                "enter, start), run (the function) and total (request read "
+                "to response queued).\n"
                 "# TYPE %s histogram\n",
                 n, n);
-    for (p = 0; p < GW_PHASE_COUNT; p++) {
-        h = &m->hist[p];
-        for (cum = 0, i = 0; i < NBOUNDS; i++) {
-            cum += h->buckets[i];
-            gw_buf_addf(b, "%s_bucket{phase=\"%s\",le=\"%g\"} %llu\n", n,
-                        phase_names[p], bounds[i], (unsigned long long)cum);
-        }
-        gw_buf_addf(b, "%s_bucket{phase=\"%s\",le=\"+Inf\"} %llu\n", n,
-                    phase_names[p], (unsigned long long)h->count);
-        gw_buf_addf(b, "%s_sum{phase=\"%s\"} %.9f\n", n, phase_names[p],
-                    h->sum);
-        gw_buf_addf(b, "%s_count{phase=\"%s\"} %llu\n", n, phase_names[p],
-                    (unsigned long long)h->count);
-    }
+    for (i = 0; i < NBUCKETS; i++)
+        for (fh = m->hists[i]; fh; fh = fh->next)
+            for (p = 0; p < GW_PHASE_COUNT; p++)
+                if (fh->hist[p].count)
+                    render_histogram(b, fh->function, phase_names[p],
+                                     &fh->hist[p]);
 }
 
 void gw_metrics_render(struct gw_metrics *m, const struct gw_gauges *g,

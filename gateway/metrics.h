@@ -15,7 +15,8 @@ struct gw_metrics;
 
 enum gw_phase {
     GW_PHASE_BOOT = 0,  /* load + enter + start */
-    GW_PHASE_TOTAL = 1, /* request complete to response queued */
+    GW_PHASE_RUN = 1,   /* the function: main to done */
+    GW_PHASE_TOTAL = 2, /* request complete to response queued */
     GW_PHASE_COUNT
 };
 
@@ -33,7 +34,9 @@ void gw_metrics_close(struct gw_metrics *m);
 /* Counts one invocation of `function` answered with `status`. */
 void gw_metrics_invocation(struct gw_metrics *m, const char *function,
                            int status);
-void gw_metrics_observe(struct gw_metrics *m, enum gw_phase phase, uint64_t ns);
+/* Adds one duration of `phase` to `function`'s histogram. */
+void gw_metrics_observe(struct gw_metrics *m, const char *function,
+                        enum gw_phase phase, uint64_t ns);
 /* Appends the whole exposition to `out`. */
 void gw_metrics_render(struct gw_metrics *m, const struct gw_gauges *g,
                        struct gw_buf *out);

@@ -6,8 +6,14 @@
  * shared by reference; a redeploy swaps the reference, and invocations in
  * flight keep the one they took. Loop thread only.
  *
- * Errors: 0 or a negative errno; -ENOENT for an unknown function; -EINVAL
- * for an image the VMM refuses (the reason is in `err`).
+ * Each entry is reference-counted: the registry holds one reference and an
+ * invocation that needs the entry after it has been removed or replaced
+ * (for the function's in-flight count) takes another.
+ *
+ * Errors: 0 or a negative errno; -ENOENT for an unknown function or
+ * version; -EINVAL for an image the VMM refuses or a config that does not
+ * parse; -EEXIST for a custom route that another function already takes
+ * (the reason is in `err`).
  */
 #ifndef MAYFLY_GW_REGISTRY_H
 #define MAYFLY_GW_REGISTRY_H
@@ -15,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gateway/buf.h"
+#include "gateway/fnconf.h"
 #include "store/store.h"
 #include "vmm/vmm.h"
 
@@ -27,14 +35,20 @@ struct gw_registry;
 
 struct gw_fn {
     struct gw_fn *next;
+    unsigned refs;
+    unsigned inflight; /* invocations admitted and not yet answered */
     char name[ST_NAME_MAX + 1];
     int64_t version;
     char sha[ST_SHA_HEX];
     uint32_t memory_mib;
     uint32_t timeout_ms;
     int64_t created_ms;
-    struct vmm_image *img; /* NULL until loaded */
+    struct vmm_image *img;  /* NULL until loaded */
+    struct gw_fnconf *conf; /* the active version's; never NULL */
 };
+
+void gw_fn_get(struct gw_fn *fn);
+void gw_fn_put(struct gw_fn *fn);
 
 /* Function names: [a-z0-9][a-z0-9_-]{0,62}. */
 int gw_valid_name(const char *name);
@@ -49,11 +63,25 @@ struct gw_fn *gw_registry_find(struct gw_registry *r, const char *name);
  * if needed. */
 int gw_registry_image(struct gw_registry *r, struct gw_fn *fn,
                       struct vmm_image **img, char *err, size_t errlen);
-/* Validates `elf` by loading it, stores it, and makes it the active
- * version of `name`. *out points into the registry. */
+/* The function that custom route takes (method, path): an exact route
+ * before a prefix route, a longer prefix before a shorter one, a route
+ * with a method before one for any method. NULL if none; then, if `allow`
+ * is not NULL and routes exist for the path with other methods, their
+ * methods are appended to it ("GET, POST") for a 405. */
+struct gw_fn *gw_registry_route(struct gw_registry *r, const char *method,
+                                const char *path, struct gw_buf *allow);
+/* Validates `elf` by loading it, stores it with `config_json` (checked by
+ * gw_fnconf_check; NULL for none) and makes it the active version of
+ * `name`. *out points into the registry. */
 int gw_registry_deploy(struct gw_registry *r, const char *name, const void *elf,
                        size_t len, uint32_t memory_mib, uint32_t timeout_ms,
-                       struct gw_fn **out, char *err, size_t errlen);
+                       const char *config_json, struct gw_fn **out, char *err,
+                       size_t errlen);
+/* Makes an existing `version` of `name` the active one again; version 0
+ * means the newest version older than the active one. */
+int gw_registry_activate(struct gw_registry *r, const char *name,
+                         int64_t version, struct gw_fn **out, char *err,
+                         size_t errlen);
 /* Deletes every version of `name` from the store and the registry. */
 int gw_registry_remove(struct gw_registry *r, const char *name);
 void gw_registry_close(struct gw_registry *r);

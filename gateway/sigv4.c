@@ -21,7 +21,7 @@
 #define SV_UNSIGNED "UNSIGNED-PAYLOAD"
 #define SV_STREAMING "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 #define SV_STREAMING_TRAILER "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
-#define SV_EMPTY_SHA256 \
+#define SV_EMPTY_SHA256                                                        \
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define SV_HASH_LEN 32
 #define SV_HEX_LEN 65
@@ -29,15 +29,15 @@
 /* What the signature names, from the header or the query. */
 struct sv_auth {
     char akid[64];
-    char date[9];           /* yyyymmdd of the scope */
+    char date[9]; /* yyyymmdd of the scope */
     char region[32];
     char service[16];
-    char amz_date[17];      /* yyyymmddThhmmssZ */
+    char amz_date[17]; /* yyyymmddThhmmssZ */
     char signed_headers[1024];
     char signature[SV_HEX_LEN];
-    long expires;           /* presigned: seconds; else 0 */
+    long expires; /* presigned: seconds; else 0 */
     int presigned;
-    time_t t;               /* amz_date as a time */
+    time_t t; /* amz_date as a time */
 };
 
 /* ---- Small helpers ------------------------------------------------------ */
@@ -85,8 +85,9 @@ static int hmac(const void *key, size_t klen, const char *msg, size_t mlen,
 {
     unsigned int olen = 0;
 
-    if (!HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg,
-              mlen, out, &olen) || olen != SV_HASH_LEN)
+    if (!HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, mlen,
+              out, &olen) ||
+        olen != SV_HASH_LEN)
         return -EIO;
     return 0;
 }
@@ -138,12 +139,12 @@ char *gw_sigv4_uri_encode(const char *s, size_t n, int keep_slash)
         gw_buf_addc(&b, digits[c >> 4]);
         gw_buf_addc(&b, digits[c & 0xf]);
     }
-    if (b.err) {
+    if (b.err || b.len == 0) {
+        int err = b.err;
+
         gw_buf_free(&b);
-        return NULL;
+        return err ? NULL : strdup("");
     }
-    if (!b.data)
-        return strdup("");
     return b.data;
 }
 
@@ -210,8 +211,7 @@ static int pair_cmp(const void *a, const void *b)
 
 /* Finds parameter `name` in a raw query; copies its decoded value. Returns
  * 1 if found, 0 if not, -1 if it does not fit. */
-static int query_get(const char *q, const char *name, char *out,
-                     size_t size)
+static int query_get(const char *q, const char *name, char *out, size_t size)
 {
     size_t nlen = strlen(name), vlen, dlen;
     const char *p, *amp;
@@ -268,8 +268,8 @@ static int query_pairs(const char *q, int presigned, struct sv_pair **out,
         if (presigned && klen == 15 && strncmp(p, "X-Amz-Signature", 15) == 0)
             continue;
         v[n].key = canon_component(p, klen, 0);
-        v[n].value = eq ? canon_component(eq + 1, plen - klen - 1, 0)
-                        : strdup("");
+        v[n].value =
+            eq ? canon_component(eq + 1, plen - klen - 1, 0) : strdup("");
         if (!v[n].key || !v[n++].value) {
             pairs_free(v, n);
             return -ENOMEM;
@@ -281,8 +281,7 @@ static int query_pairs(const char *q, int presigned, struct sv_pair **out,
     return 0;
 }
 
-static void add_canonical_query(struct gw_buf *b, const char *q,
-                                int presigned)
+static void add_canonical_query(struct gw_buf *b, const char *q, int presigned)
 {
     struct sv_pair *v;
     size_t i, n;
@@ -298,8 +297,7 @@ static void add_canonical_query(struct gw_buf *b, const char *q,
 
 /* ---- Headers ------------------------------------------------------------ */
 
-static const char *header(const struct gw_sigv4_request *req,
-                          const char *lname)
+static const char *header(const struct gw_sigv4_request *req, const char *lname)
 {
     const char *p = req->headers, *end = p + req->headers_len;
 
@@ -335,8 +333,7 @@ static void add_trimmed(struct gw_buf *b, const char *v)
 }
 
 /* "name:v1,v2\n" for every value of header `name`; 0 if it has none. */
-static int add_header_line(struct gw_buf *b,
-                           const struct gw_sigv4_request *req,
+static int add_header_line(struct gw_buf *b, const struct gw_sigv4_request *req,
                            const char *name)
 {
     const char *p = req->headers, *end = p + req->headers_len;
@@ -363,8 +360,8 @@ static int add_header_line(struct gw_buf *b,
  * the name in `missing`) if a signed header is absent. */
 static int add_canonical_headers(struct gw_buf *b,
                                  const struct gw_sigv4_request *req,
-                                 const char *signed_headers,
-                                 char *missing, size_t msize)
+                                 const char *signed_headers, char *missing,
+                                 size_t msize)
 {
     const char *p = signed_headers, *semi;
     char name[128];
@@ -455,8 +452,7 @@ static int parse_amz_date(const char *s, time_t *t)
 }
 
 /* The request time: x-amz-date, else an RFC 1123 Date header. */
-static int header_date(const struct gw_sigv4_request *req,
-                       struct sv_auth *a)
+static int header_date(const struct gw_sigv4_request *req, struct sv_auth *a)
 {
     const char *v = header(req, "x-amz-date");
     struct tm tm = {0};
@@ -506,8 +502,8 @@ static int from_query(const char *q, struct sv_auth *a,
         parse_amz_date(a->amz_date, &a->t) < 0 ||
         query_get(q, "X-Amz-SignedHeaders", a->signed_headers,
                   sizeof(a->signed_headers)) <= 0 ||
-        query_get(q, "X-Amz-Signature", a->signature,
-                  sizeof(a->signature)) <= 0 ||
+        query_get(q, "X-Amz-Signature", a->signature, sizeof(a->signature)) <=
+            0 ||
         query_get(q, "X-Amz-Expires", exp, sizeof(exp)) <= 0)
         return fail(res, GW_SIGV4_MALFORMED,
                     "presigned URL parameters are missing or malformed");
@@ -586,8 +582,7 @@ static int request_signature(const struct gw_sigv4_request *req,
                              const struct sv_auth *a, const char *uri,
                              const char *payload,
                              const unsigned char key[SV_HASH_LEN],
-                             char out[SV_HEX_LEN], char *missing,
-                             size_t msize)
+                             char out[SV_HEX_LEN], char *missing, size_t msize)
 {
     struct gw_buf cr = {0}, sts = {0};
     char crhash[SV_HEX_LEN];
@@ -596,8 +591,8 @@ static int request_signature(const struct gw_sigv4_request *req,
     gw_buf_addf(&cr, "%s\n%s\n", req->method, uri);
     add_canonical_query(&cr, req->query, a->presigned);
     gw_buf_addc(&cr, '\n');
-    if (add_canonical_headers(&cr, req, a->signed_headers, missing,
-                              msize) < 0) {
+    if (add_canonical_headers(&cr, req, a->signed_headers, missing, msize) <
+        0) {
         rc = -ENOENT;
         goto free_cr;
     }
@@ -645,10 +640,9 @@ static int check_signature(const struct gw_sigv4_request *req,
         return -ENOMEM;
     rc = request_signature(req, a, uri, payload, key, sig, missing,
                            sizeof(missing));
-    if (rc == 0 && !sig_equal(sig, a->signature) &&
-        strcmp(uri, req->path) != 0)
-        rc = request_signature(req, a, req->path, payload, key, sig,
-                               missing, sizeof(missing));
+    if (rc == 0 && !sig_equal(sig, a->signature) && strcmp(uri, req->path) != 0)
+        rc = request_signature(req, a, req->path, payload, key, sig, missing,
+                               sizeof(missing));
     free(uri);
     if (rc == -ENOENT)
         return fail(res, GW_SIGV4_MALFORMED,
@@ -667,8 +661,8 @@ static int check_signature(const struct gw_sigv4_request *req,
 struct sv_chunks {
     const char *p, *end;
     const struct sv_auth *a;
-    const unsigned char *key;   /* NULL: chunks are not signed */
-    char prev[SV_HEX_LEN];      /* previous signature, the seed first */
+    const unsigned char *key; /* NULL: chunks are not signed */
+    char prev[SV_HEX_LEN];    /* previous signature, the seed first */
     struct gw_buf out;
 };
 
@@ -768,8 +762,7 @@ static int chunks_trailer(struct sv_chunks *c)
 }
 
 static int decode_chunked(const struct gw_sigv4_request *req,
-                          const struct sv_auth *a,
-                          const unsigned char *key,
+                          const struct sv_auth *a, const unsigned char *key,
                           struct gw_sigv4_result *res)
 {
     struct sv_chunks c = {
@@ -801,8 +794,7 @@ static int decode_chunked(const struct gw_sigv4_request *req,
 /* After the signature: the body must be what the payload hash says. */
 static int check_payload(const struct gw_sigv4_request *req,
                          const struct sv_auth *a, const char *payload,
-                         const unsigned char *key,
-                         struct gw_sigv4_result *res)
+                         const unsigned char *key, struct gw_sigv4_result *res)
 {
     char h[SV_HEX_LEN];
 

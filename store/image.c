@@ -55,9 +55,9 @@ static int st_sha256(const void *data, size_t len, char hex[ST_SHA_HEX])
     return 0;
 }
 
-/* Creates a fresh, hidden temp file in images/; its name goes to tmp. Hidden
- * names can never pass st__sha_valid, so a reader never opens one. */
-static int st_tmp_open(struct st *st, char *tmp, size_t size)
+/* Creates a fresh, hidden temp file in dir_fd; its name goes to tmp. Hidden
+ * names are never valid content names, so a reader never opens one. */
+static int st_tmp_open(int dir_fd, char *tmp, size_t size)
 {
     uint64_t r;
     int fd, tries;
@@ -66,8 +66,8 @@ static int st_tmp_open(struct st *st, char *tmp, size_t size)
         if (getrandom(&r, sizeof(r), 0) != sizeof(r))
             return -EIO;
         snprintf(tmp, size, ".tmp-%016llx", (unsigned long long)r);
-        fd = openat(st->images_fd, tmp,
-                    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                    0600);
         if (fd >= 0 || errno != EEXIST)
             return fd >= 0 ? fd : -errno;
     }
@@ -93,22 +93,13 @@ static int st_write_all(int fd, const void *data, size_t len)
 
 /* The data is on disk before the rename makes it visible, and the rename is
  * on disk (directory fsync) before we report success: after a crash the name
- * either is absent or holds the whole image. */
-int st_image_put(struct st *st, const void *data, size_t len,
-                 char sha_out[ST_SHA_HEX])
+ * either is absent or holds the whole file. */
+int st__file_put(int dir_fd, const char *name, const void *data, size_t len)
 {
-    char sha[ST_SHA_HEX], tmp[32];
+    char tmp[32];
     int fd, rc;
 
-    if (!st || (!data && len > 0) || !sha_out)
-        return -EINVAL;
-    rc = st_sha256(data ? data : "", len, sha);
-    if (rc < 0)
-        return rc;
-    if (st__image_exists(st, sha) == 0)
-        goto done;
-
-    fd = st_tmp_open(st, tmp, sizeof(tmp));
+    fd = st_tmp_open(dir_fd, tmp, sizeof(tmp));
     if (fd < 0)
         return fd;
     rc = st_write_all(fd, data, len);
@@ -122,22 +113,39 @@ int st_image_put(struct st *st, const void *data, size_t len,
         rc = -errno;
         goto unlink_tmp;
     }
-    if (renameat(st->images_fd, tmp, st->images_fd, sha) < 0) {
+    if (renameat(dir_fd, tmp, dir_fd, name) < 0) {
         rc = -errno;
         goto unlink_tmp;
     }
-    if (fsync(st->images_fd) < 0)
+    if (fsync(dir_fd) < 0)
         return -errno;
-
-done:
-    memcpy(sha_out, sha, ST_SHA_HEX);
     return 0;
 
 close_tmp:
     close(fd);
 unlink_tmp:
-    unlinkat(st->images_fd, tmp, 0);
+    unlinkat(dir_fd, tmp, 0);
     return rc;
+}
+
+int st_image_put(struct st *st, const void *data, size_t len,
+                 char sha_out[ST_SHA_HEX])
+{
+    char sha[ST_SHA_HEX];
+    int rc;
+
+    if (!st || (!data && len > 0) || !sha_out)
+        return -EINVAL;
+    rc = st_sha256(data ? data : "", len, sha);
+    if (rc < 0)
+        return rc;
+    if (st__image_exists(st, sha) != 0) {
+        rc = st__file_put(st->images_fd, sha, data, len);
+        if (rc < 0)
+            return rc;
+    }
+    memcpy(sha_out, sha, ST_SHA_HEX);
+    return 0;
 }
 
 static int st_read_all(int fd, void *buf, size_t len)

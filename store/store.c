@@ -11,6 +11,7 @@
 
 #define ST_DB_NAME "mayfly.db"
 #define ST_IMAGES_NAME "images"
+#define ST_OBJECTS_NAME "objects"
 #define ST_BUSY_TIMEOUT_MS 5000
 
 /* Schema migrations: entry i takes user_version i to i + 1. Append only;
@@ -52,6 +53,47 @@ static const char *const st_migrations[] = {
     "  t_done INTEGER NOT NULL,"
     "  t_total INTEGER NOT NULL);"
     "CREATE INDEX invocations_function ON invocations (function, id);",
+    /* v2: the object store and the event queue (store/objects.h). Keys
+     * compare as bytes (BINARY), which is S3's UTF-8 order. An event
+     * names its function and copies what it needs of the object, so it
+     * outlives both; `body` pins the body file it refers to. */
+    "CREATE TABLE buckets ("
+    "  name TEXT PRIMARY KEY,"
+    "  created_ms INTEGER NOT NULL);"
+    "CREATE TABLE objects ("
+    "  bucket TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  etag TEXT NOT NULL,"
+    "  content_type TEXT,"
+    "  modified_ms INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (bucket, key)) WITHOUT ROWID;"
+    "CREATE INDEX objects_body ON objects (body);"
+    "CREATE TABLE counters ("
+    "  name TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL);"
+    "INSERT INTO counters VALUES ('object_seq', 0);"
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  function TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  bucket TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  etag TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  body TEXT,"
+    "  record_json TEXT,"
+    "  time_ms INTEGER NOT NULL,"
+    "  depth INTEGER NOT NULL,"
+    "  state INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL,"
+    "  due_ms INTEGER NOT NULL,"
+    "  last_error TEXT);"
+    "CREATE INDEX events_due ON events (state, due_ms);"
+    "CREATE INDEX events_body ON events (body) WHERE body IS NOT NULL;",
 };
 
 #define ST_SCHEMA_VERSION \
@@ -248,8 +290,21 @@ static int st_open_dirs(struct st *st)
         rc = -errno;
         goto close_dir;
     }
+    if (mkdirat(st->dir_fd, ST_OBJECTS_NAME, 0700) < 0 && errno != EEXIST) {
+        rc = -errno;
+        goto close_images;
+    }
+    st->objects_fd = openat(st->dir_fd, ST_OBJECTS_NAME,
+                            O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (st->objects_fd < 0) {
+        rc = -errno;
+        goto close_images;
+    }
     return 0;
 
+close_images:
+    close(st->images_fd);
+    st->images_fd = -1;
 close_dir:
     close(st->dir_fd);
     st->dir_fd = -1;
@@ -402,6 +457,7 @@ int st_open(struct st **out, const char *dir)
         return -ENOMEM;
     st->dir_fd = -1;
     st->images_fd = -1;
+    st->objects_fd = -1;
     st->dir = strdup(dir);
     if (!st->dir) {
         rc = -ENOMEM;
@@ -432,6 +488,7 @@ close_db:
     st_finalize(st);
     sqlite3_close(st->db);
 close_dirs:
+    close(st->objects_fd);
     close(st->images_fd);
     close(st->dir_fd);
 free_dir:
@@ -445,8 +502,10 @@ void st_close(struct st *st)
 {
     if (!st)
         return;
+    st__obj_finalize(st);
     st_finalize(st);
     sqlite3_close(st->db);
+    close(st->objects_fd);
     close(st->images_fd);
     close(st->dir_fd);
     free(st->dir);

@@ -4,6 +4,8 @@
  * Layout of the data folder:
  *   mayfly.db            sqlite3 (WAL), schema versioned by user_version
  *   images/<sha256>      image files, content-addressed, written atomically
+ *   objects/<id>         object bodies, written atomically (objects.h:
+ *                        buckets, objects and the event queue)
  *
  * Errors: every function returns 0 (or a count) on success and a negative
  * errno on failure; -ENOENT when the named thing does not exist. The store

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <sqlite3.h>
 
+#include "store/objects.h"
 #include "store/store.h"
 
 /* Statements prepared once at st_open and reused. Walks that call back into
@@ -29,12 +30,31 @@ enum st_stmt {
     ST_NSTMT
 };
 
+/* Statements of the object store and the event queue (objects.c,
+ * events.c), prepared on first use. */
+enum st_obj_stmt {
+    ST_OBJ_BUCKET_GET,
+    ST_OBJ_SEQ_NEXT,
+    ST_OBJ_GET,
+    ST_OBJ_UPSERT,
+    ST_OBJ_DELETE,
+    ST_OBJ_BODY_USED,
+    ST_OBJ_LIST,
+    ST_EV_ROUTE,
+    ST_EV_TAKE,
+    ST_EV_DONE,
+    ST_EV_RETRY,
+    ST_OBJ_NSTMT
+};
+
 struct st {
     char *dir;
     int dir_fd;
     int images_fd;
+    int objects_fd;
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_NSTMT];
+    sqlite3_stmt *obj_stmt[ST_OBJ_NSTMT];
     bool tx_durable;    /* the open transaction restores NORMAL at its end */
 };
 
@@ -62,6 +82,27 @@ void st__rollback(struct st *st);
 
 /* Copies text column col into dst, truncated to size, "" for NULL. */
 void st__copy_text(char *dst, size_t size, sqlite3_stmt *s, int col);
+
+/* Writes len bytes as dir_fd/name atomically: a hidden temp file, fsync,
+ * rename, fsync of the folder. Replaces an existing name. */
+int st__file_put(int dir_fd, const char *name, const void *data, size_t len);
+
+/* The object store's cached statement `id`, prepared on first use, reset
+ * and with its bindings cleared; NULL if it cannot be prepared. */
+sqlite3_stmt *st__obj_stmt(struct st *st, enum st_obj_stmt id);
+/* Finalizes those statements (st_close). */
+void st__obj_finalize(struct st *st);
+int64_t st__now_ms(void);
+
+/* Inside a write transaction: enqueues one event for every active function
+ * whose object trigger matches ev (ev->id, state, attempts are ignored).
+ * Adds the number enqueued to *queued. */
+int st__events_route(struct st *st, const struct st_event *ev, int *queued);
+/* Inside a write transaction: true (1) if an object or an event still
+ * refers to body file `body`, 0 if not, or a negative errno. */
+int st__body_used(struct st *st, const char *body);
+/* After the commit that dropped the last reference: removes the file. */
+void st__body_unlink(struct st *st, const char *body);
 
 /* True if s is exactly 64 lowercase hex digits. */
 bool st__sha_valid(const char *s);

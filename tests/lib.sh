@@ -16,18 +16,28 @@ free_port() {
 s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# start_fnd DATA_DIR [fnd args...]: starts bin/fnd on a free loopback port,
-# waits until it answers /healthz; sets FND_PID, FND_PORT, FN_URL.
+# start_fnd DATA_DIR [fnd args...]: starts $FND_BIN (default bin/fnd; an
+# ASan build, say) on a free loopback port, waits until it answers
+# /healthz; sets FND_PID, FND_PORT, FND_S3_PORT, FN_URL, and FN_TOKEN
+# (exported, for fnctl and curl) to the admin token fnd made in
+# DATA_DIR/admin.token.
 start_fnd() {
     local data=$1; shift
     FND_PORT=$(free_port)
     FN_URL=http://127.0.0.1:$FND_PORT
     export FN_URL
-    bin/fnd --listen 127.0.0.1:"$FND_PORT" --data "$data" "$@" \
-        >"$data.log" 2>&1 &
+    # The object store's S3 listener too gets a free port (unless the
+    # caller names one: a later flag wins).
+    FND_S3_PORT=$(free_port)
+    "${FND_BIN:-bin/fnd}" --listen 127.0.0.1:"$FND_PORT" --data "$data" \
+        --s3-listen 127.0.0.1:"$FND_S3_PORT" "$@" >"$data.log" 2>&1 &
     FND_PID=$!
     for _ in $(seq 100); do
-        curl -s -o /dev/null "$FN_URL/healthz" && return 0
+        if curl -s -o /dev/null "$FN_URL/healthz"; then
+            FN_TOKEN=$(cat "$data/admin.token" 2>/dev/null)
+            export FN_TOKEN
+            return 0
+        fi
         kill -0 "$FND_PID" 2>/dev/null || break
         sleep 0.05
     done

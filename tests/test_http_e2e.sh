@@ -58,12 +58,16 @@ PY
 code=$(curl -s -o "$tmp/r" -w '%{http_code}' "$FN_URL/fn/nosuch")
 check unknown_function_404 404 "$code"
 grep -q '"error"' "$tmp/r" && pass error_is_json || fail error_is_json "$(cat "$tmp/r")"
-code=$(curl -s -o /dev/null -w '%{http_code}' -X POST \
+auth="Authorization: Bearer $FN_TOKEN"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$auth" \
     --data-binary 'not json' "$FN_URL/api/v1/functions")
 check bad_deploy_400 400 "$code"
-code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT \
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "$auth" \
     --data-binary 'not an elf' "$FN_URL/api/v1/functions/bad")
 check bad_image_400 400 "$code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT \
+    --data-binary 'not an elf' "$FN_URL/api/v1/functions/bad")
+check deploy_without_token_401 401 "$code"
 
 check fnctl_invoke "hello, cli" "$(bin/fnctl invoke hello -d cli)"
 bin/fnctl inspect hello | grep -q "$(sha256sum build/functions/hello.elf | cut -c1-12)" \

@@ -48,7 +48,14 @@ int mf_handler(void);
 
 /* ---- Request ------------------------------------------------------------
  * For invocations without an HTTP request (object triggers) method, path and
- * query are "" and there are no headers and no body.
+ * query are "", and the headers describe the object that triggered it:
+ *   x-mayfly-bucket, x-mayfly-key   where it is (the key decoded)
+ *   x-mayfly-event                  "ObjectCreated:Put", "ObjectRemoved:..."
+ *   x-mayfly-object-size            its size in bytes, when known
+ *   x-mayfly-object-inline          "1" when the body is the whole object
+ *                                   (small ones come in memory), "0" when
+ *                                   it must be read with mf_object_read()
+ * mf_event() has the S3 notification JSON.
  */
 const char *mf_method(void); /* "GET", "POST", ... */
 const char *mf_path(void);   /* "/fn/hello/rest", not decoded */
@@ -123,7 +130,10 @@ void mf_log(const char *fmt, ...) MF_PRINTF(1, 2);
 void mf_vlog(const char *fmt, va_list ap) MF_PRINTF(1, 0);
 
 /* ---- Objects ------------------------------------------------------------
- * Each call is one exit to the host, so read in large chunks.
+ * Each call is one exit to the host, so read in large chunks. An object
+ * written here is one link further down the chain of events than the one
+ * being handled; the host stops enqueuing events a few links down, which
+ * ends a function that triggers itself.
  */
 
 /* Reads up to len bytes of the object that triggered this invocation,

@@ -1,0 +1,79 @@
+/* s3_int.h: what the S3 listener's files (s3.c, s3obj.c, s3list.c) share.
+ *
+ * An operation runs on a pool thread (see bg.h) with a struct s3_op: the
+ * request, the reply it fills, and this thread's store. Each handler
+ * answers exactly once, through s3_xml_reply, s3_error or by filling the
+ * reply itself.
+ */
+#ifndef MAYFLY_GW_S3_INT_H
+#define MAYFLY_GW_S3_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gateway/bg.h"
+#include "gateway/buf.h"
+#include "gateway/http.h"
+#include "gateway/s3.h"
+#include "store/objects.h"
+#include "store/store.h"
+
+#define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
+#define S3_XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+#define S3_OWNER "mayfly"
+#define S3_REGION "us-east-1"
+
+struct gw_s3 {
+    uv_loop_t *loop;
+    struct gw_http_server *http;
+    struct gw_s3_config cfg;
+    void (*close_done)(void *arg);
+    void *close_arg;
+};
+
+struct s3_op {
+    struct gw_s3 *s3;
+    struct gw_http_req *req;
+    struct gw_reply *rep;
+    struct st *st;
+    char bucket[ST_BUCKET_MAX + 8]; /* decoded; may be invalid (checked) */
+    char *key;                      /* decoded, or NULL for bucket ops */
+    const char *body;               /* the payload (aws-chunked decoded) */
+    size_t body_len;
+};
+
+/* ---- Answers (s3.c) ---- */
+/* An S3 error document; `message` NULL takes the code's usual one. */
+void s3_error(struct s3_op *op, int status, const char *code,
+              const char *message);
+/* Maps a store errno to an S3 error (NoSuchBucket, InternalError, ...). */
+void s3_store_error(struct s3_op *op, int rc);
+/* Sends xml (taken over; its errors become a 500) as application/xml. */
+void s3_xml_reply(struct s3_op *op, int status, struct gw_buf *xml);
+void s3_empty_reply(struct s3_op *op, int status);
+
+/* ---- Helpers (s3.c) ---- */
+/* Appends s with XML's special characters escaped. */
+void s3_xml_add(struct gw_buf *b, const char *s);
+/* <name>escaped text</name> */
+void s3_xml_elem(struct gw_buf *b, const char *name, const char *text);
+/* Times: "2026-12-04T15:53:39.000Z" and "Fri, 04 Dec 2026 15:53:39 GMT". */
+void s3_time_iso(int64_t ms, char out[32]);
+void s3_time_http(int64_t ms, char out[40]);
+/* The decoded value of query parameter `name` (malloc'd) in *out; returns
+ * 1 if present, 0 if not, -ENOMEM. A parameter without '=' has value "". */
+int s3_query(const struct gw_http_req *req, const char *name, char **out);
+int s3_query_has(const struct gw_http_req *req, const char *name);
+
+/* ---- Objects (s3obj.c) ---- */
+void s3_object_put(struct s3_op *op);
+void s3_object_copy(struct s3_op *op, const char *source);
+void s3_object_get(struct s3_op *op);
+void s3_object_acl(struct s3_op *op, const char *xml);
+void s3_object_delete(struct s3_op *op);
+void s3_objects_delete(struct s3_op *op);
+
+/* ---- Listings (s3list.c) ---- */
+void s3_list_objects(struct s3_op *op, int v2);
+
+#endif /* MAYFLY_GW_S3_INT_H */

@@ -1,0 +1,488 @@
+/* test_store_objects.c: the object store and the event queue, in a tmp dir. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/objects.h"
+#include "store/store.h"
+
+/* MD5 of "hello" (RFC 1321 test suite style, checked with md5sum). */
+#define MD5_HELLO "5d41402abc4b2a76b9719d911017c592"
+
+static char root[] = "/tmp/mayfly-test-objects-XXXXXX";
+static char fail_msg[512];
+
+#define CHECK(cond, ...)                                                       \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            fail_at(__LINE__, __VA_ARGS__);                                    \
+            goto out;                                                          \
+        }                                                                      \
+    } while (0)
+
+#define CHECK_RC(expr, want)                                                   \
+    do {                                                                       \
+        int rc_ = (expr);                                                      \
+        CHECK(rc_ == (want), "%s returned %d (%s), want %d", #expr, rc_,       \
+              rc_ < 0 ? strerror(-rc_) : "ok", (want));                        \
+    } while (0)
+
+static void fail_at(int line, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    n = snprintf(fail_msg, sizeof(fail_msg), "line %d: ", line);
+    va_start(ap, fmt);
+    vsnprintf(fail_msg + n, sizeof(fail_msg) - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *case_dir(const char *name)
+{
+    static char path[256];
+
+    snprintf(path, sizeof(path), "%s/%s", root, name);
+    return path;
+}
+
+static int put(struct st *st, const char *bucket, const char *key,
+               const char *text, int *events)
+{
+    struct st_put opt = {.content_type = "text/plain"};
+
+    return st_object_put(st, bucket, key, text, strlen(text), &opt, NULL,
+                         events);
+}
+
+/* Counts the body files under objects/. */
+static int count_bodies(const char *dir)
+{
+    char cmd[400];
+    FILE *p;
+    int n = -1;
+
+    snprintf(cmd, sizeof(cmd), "ls -A %s/objects | wc -l", dir);
+    p = popen(cmd, "r");
+    if (p && fscanf(p, "%d", &n) != 1)
+        n = -1;
+    if (p)
+        pclose(p);
+    return n;
+}
+
+/* Deploys `name` with the given config; the image is a placeholder (the
+ * store does not look inside). */
+static int deploy(struct st *st, const char *name, const char *config)
+{
+    struct st_function fn = {0};
+    int rc;
+
+    snprintf(fn.name, sizeof(fn.name), "%s", name);
+    rc = st_image_put(st, "img", 3, fn.image_sha);
+    if (rc < 0)
+        return rc;
+    fn.memory_mib = 8;
+    fn.timeout_ms = 1000;
+    fn.config_json = (char *)config;
+    return st_function_deploy(st, &fn);
+}
+
+static int test_names(void)
+{
+    int ok = -1;
+
+    CHECK(st_bucket_name_valid("abc"), "abc");
+    CHECK(st_bucket_name_valid("my.bucket-1"), "my.bucket-1");
+    CHECK(!st_bucket_name_valid("ab"), "too short");
+    CHECK(!st_bucket_name_valid("Abc"), "upper case");
+    CHECK(!st_bucket_name_valid("a..b"), "two dots");
+    CHECK(!st_bucket_name_valid("-ab"), "leading dash");
+    CHECK(!st_bucket_name_valid("192.168.1.1"), "IP address");
+    CHECK(st_key_valid("a/b c+d.txt"), "plain key");
+    CHECK(st_key_valid("caf\xc3\xa9"), "UTF-8 key");
+    CHECK(!st_key_valid(""), "empty key");
+    CHECK(!st_key_valid("bad\xff"), "0xff byte");
+    CHECK(!st_key_valid("\xc0\xaf"), "overlong");
+    CHECK(!st_key_valid("\xed\xa0\x80"), "surrogate");
+    ok = 0;
+out:
+    return ok;
+}
+
+static int test_buckets(void)
+{
+    const char *dir = case_dir("buckets");
+    struct st *st = NULL;
+    int ok = -1;
+
+    CHECK_RC(st_open(&st, dir), 0);
+    CHECK_RC(st_bucket_exists(st, "one"), -ENOENT);
+    CHECK_RC(st_bucket_create(st, "one"), 0);
+    CHECK_RC(st_bucket_create(st, "one"), -EEXIST);
+    CHECK_RC(st_bucket_create(st, "No"), -EINVAL);
+    CHECK_RC(st_bucket_exists(st, "one"), 0);
+    CHECK_RC(put(st, "one", "k", "v", NULL), 0);
+    CHECK_RC(st_bucket_delete(st, "one"), -ENOTEMPTY);
+    CHECK_RC(st_object_delete(st, "one", "k", NULL), 0);
+    CHECK_RC(st_bucket_delete(st, "one"), 0);
+    CHECK_RC(st_bucket_delete(st, "one"), -ENOENT);
+    CHECK_RC(put(st, "one", "k", "v", NULL), -ENOENT);
+    ok = 0;
+out:
+    st_close(st);
+    return ok;
+}
+
+static int test_put_get_replace(void)
+{
+    const char *dir = case_dir("putget");
+    struct st_put text = {.content_type = "text/plain"};
+    struct st_object o = {0}, p = {0};
+    struct st *st = NULL;
+    char buf[16] = "";
+    int fd = -1, ok = -1;
+
+    CHECK_RC(st_open(&st, dir), 0);
+    CHECK_RC(st_bucket_create(st, "bkt"), 0);
+    CHECK_RC(st_object_put(st, "bkt", "a/b.txt", "hello", 5, &text, &o, NULL),
+             0);
+    CHECK(strcmp(o.etag, MD5_HELLO) == 0, "etag %s", o.etag);
+    CHECK(o.size == 5 && o.seq > 0, "size %llu seq %lld",
+          (unsigned long long)o.size, (long long)o.seq);
+    CHECK_RC(st_object_open(st, "bkt", "a/b.txt", &p, &fd), 0);
+    CHECK(read(fd, buf, sizeof(buf)) == 5 && memcmp(buf, "hello", 5) == 0,
+          "body '%s'", buf);
+    CHECK(strcmp(p.content_type, "text/plain") == 0, "content type");
+    close(fd);
+    fd = -1;
+    st_object_clear(&p);
+
+    /* A replacement frees the old body; an open descriptor still reads
+     * the version it opened. */
+    CHECK_RC(st_object_open(st, "bkt", "a/b.txt", &p, &fd), 0);
+    CHECK_RC(put(st, "bkt", "a/b.txt", "world!", NULL), 0);
+    CHECK(count_bodies(dir) == 1, "%d bodies after replace", count_bodies(dir));
+    CHECK(pread(fd, buf, sizeof(buf), 0) == 5, "old version unreadable");
+    st_object_clear(&p);
+    CHECK_RC(st_object_get(st, "bkt", "a/b.txt", &p), 0);
+    CHECK(p.size == 6 && p.seq > o.seq, "replacement size %llu",
+          (unsigned long long)p.size);
+    CHECK_RC(st_object_get(st, "bkt", "nope", &p), -ENOENT);
+    CHECK_RC(st_object_delete(st, "bkt", "a/b.txt", NULL), 0);
+    CHECK_RC(st_object_delete(st, "bkt", "a/b.txt", NULL), -ENOENT);
+    CHECK(count_bodies(dir) == 0, "%d bodies after delete", count_bodies(dir));
+    CHECK_RC(put(st, "bkt", "bad\xff", "x", NULL), -EINVAL);
+    ok = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    st_object_clear(&o);
+    st_object_clear(&p);
+    st_close(st);
+    return ok;
+}
+
+struct listing {
+    char text[512];
+};
+
+static int add_item(const struct st_object *obj, const char *cp, void *arg)
+{
+    struct listing *l = arg;
+    size_t n = strlen(l->text);
+
+    snprintf(l->text + n, sizeof(l->text) - n, "%s%s ",
+             obj ? "" : "P:", obj ? obj->key : cp);
+    return 0;
+}
+
+static int list(struct st *st, const char *prefix, const char *delim,
+                const char *after, int max, struct listing *l, bool *truncated)
+{
+    struct st_list_query q = {"bkt", prefix, delim, after, max, false};
+    int rc;
+
+    l->text[0] = '\0';
+    rc = st_object_list(st, &q, add_item, l);
+    *truncated = q.truncated;
+    return rc;
+}
+
+static int test_list(void)
+{
+    static const char *const keys[] = {"a.txt", "b/1", "b/2", "b/c/3",
+                                       "c",     "d/x", "d/y"};
+    const char *dir = case_dir("list");
+    struct listing l;
+    struct st *st = NULL;
+    bool tr = false;
+    size_t i;
+    int ok = -1;
+
+    CHECK_RC(st_open(&st, dir), 0);
+    CHECK_RC(st_bucket_create(st, "bkt"), 0);
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        CHECK_RC(put(st, "bkt", keys[i], "x", NULL), 0);
+
+    CHECK_RC(list(st, NULL, NULL, NULL, 100, &l, &tr), 7);
+    CHECK(!tr, "truncated");
+    CHECK_RC(list(st, NULL, "/", NULL, 100, &l, &tr), 4);
+    CHECK(strcmp(l.text, "a.txt P:b/ c P:d/ ") == 0, "got '%s'", l.text);
+    CHECK_RC(list(st, "b/", "/", NULL, 100, &l, &tr), 3);
+    CHECK(strcmp(l.text, "b/1 b/2 P:b/c/ ") == 0, "got '%s'", l.text);
+    CHECK_RC(list(st, NULL, "/", NULL, 2, &l, &tr), 2);
+    CHECK(tr && strcmp(l.text, "a.txt P:b/ ") == 0, "page 1 '%s'", l.text);
+    /* Resuming after a common prefix skips its keys. */
+    CHECK_RC(list(st, NULL, "/", "b/", 2, &l, &tr), 2);
+    CHECK(!tr && strcmp(l.text, "c P:d/ ") == 0, "page 2 '%s'", l.text);
+    CHECK_RC(list(st, "b", NULL, "b/1", 100, &l, &tr), 2);
+    CHECK(strcmp(l.text, "b/2 b/c/3 ") == 0, "after '%s'", l.text);
+    CHECK_RC(list(st, "zz", NULL, NULL, 100, &l, &tr), 0);
+    CHECK_RC(list(st, NULL, NULL, NULL, 0, &l, &tr), 0);
+    CHECK(tr, "max 0 not truncated");
+    ok = 0;
+out:
+    st_close(st);
+    return ok;
+}
+
+struct taken {
+    int n;
+    int64_t id[8];
+    char function[8][64];
+    char name[8][64];
+    char body[8][ST_BODY_ID];
+    int64_t size[8];
+};
+
+static int take_cb(const struct st_event *ev, void *arg)
+{
+    struct taken *t = arg;
+
+    if (t->n == 8)
+        return -1;
+    t->id[t->n] = ev->id;
+    snprintf(t->function[t->n], 64, "%s", ev->function);
+    snprintf(t->name[t->n], 64, "%s", ev->name);
+    snprintf(t->body[t->n], ST_BODY_ID, "%s", ev->body);
+    t->size[t->n] = ev->size;
+    t->n++;
+    return 0;
+}
+
+static int test_events_route(void)
+{
+    const char *dir = case_dir("route");
+    struct st_put deep = {.depth = ST_EVENT_DEPTH_MAX + 1};
+    struct taken t = {0};
+    struct st *st = NULL;
+    int ev = -1, ok = -1;
+
+    CHECK_RC(st_open(&st, dir), 0);
+    CHECK_RC(st_bucket_create(st, "inbox"), 0);
+    CHECK_RC(deploy(st, "txt",
+                    "{\"triggers\":[{\"kind\":\"object\","
+                    "\"bucket\":\"inbox\",\"prefix\":\"docs/\","
+                    "\"suffix\":\".txt\",\"events\":[\"put\"]}]}"),
+             0);
+    CHECK_RC(deploy(st, "all",
+                    "{\"triggers\":[{\"kind\":\"object\","
+                    "\"bucket\":\"inbox\",\"events\":[\"put\","
+                    "\"delete\"]}]}"),
+             0);
+    CHECK_RC(deploy(st, "other",
+                    "{\"triggers\":[{\"kind\":\"object\","
+                    "\"bucket\":\"out\"}]}"),
+             0);
+    CHECK_RC(deploy(st, "broken", "not json"), 0);
+
+    CHECK_RC(put(st, "inbox", "docs/a.txt", "hello", &ev), 0);
+    CHECK(ev == 2, "%d events for docs/a.txt", ev);
+    CHECK_RC(put(st, "inbox", "docs/a.md", "hello", &ev), 0);
+    CHECK(ev == 1, "%d events for docs/a.md", ev);
+    CHECK_RC(put(st, "inbox", "x.txt", "hello", &ev), 0);
+    CHECK(ev == 1, "%d events for x.txt", ev);
+    CHECK_RC(st_object_delete(st, "inbox", "docs/a.txt", &ev), 0);
+    CHECK(ev == 1, "%d events for the delete", ev);
+
+    /* Too deep a chain enqueues nothing. */
+    CHECK_RC(st_object_put(st, "inbox", "deep", "x", 1, &deep, NULL, &ev), 0);
+    CHECK(ev == 0, "%d events past the depth limit", ev);
+
+    CHECK_RC(st_events_take(st, now_ms(), 8, take_cb, &t), 5);
+    CHECK(t.n == 5, "took %d", t.n);
+    CHECK_RC(st_events_take(st, now_ms(), 8, take_cb, &t), 0);
+    ok = 0;
+out:
+    st_close(st);
+    return ok;
+}
+
+static int test_events_lifecycle(void)
+{
+    const char *dir = case_dir("lifecycle");
+    struct taken t = {0};
+    struct st *st = NULL;
+    int64_t now = now_ms();
+    int ok = -1, fd;
+
+    CHECK_RC(st_open(&st, dir), 0);
+    CHECK_RC(st_bucket_create(st, "inbox"), 0);
+    CHECK_RC(deploy(st, "f",
+                    "{\"triggers\":[{\"kind\":\"object\","
+                    "\"bucket\":\"inbox\",\"events\":[\"put\"]}]}"),
+             0);
+    CHECK_RC(put(st, "inbox", "k", "hello", NULL), 0);
+    now = now_ms();
+
+    /* The event pins its body past the object's deletion. */
+    CHECK_RC(st_events_take(st, now, 1, take_cb, &t), 1);
+    CHECK(strcmp(t.name[0], "ObjectCreated:Put") == 0 && t.size[0] == 5,
+          "event %s size %lld", t.name[0], (long long)t.size[0]);
+    CHECK_RC(st_object_delete(st, "inbox", "k", NULL), 0);
+    fd = st_body_open(st, t.body[0]);
+    CHECK(fd >= 0, "pinned body gone: %s", strerror(-fd));
+    close(fd);
+
+    /* Retry: not due before its time; counted attempts. */
+    CHECK_RC(st_event_retry(st, t.id[0], now + 60000, "boom", true), 0);
+    CHECK_RC(st_events_take(st, now, 1, take_cb, &t), 0);
+    CHECK_RC(st_events_take(st, now + 60000, 1, take_cb, &t), 1);
+    CHECK_RC(st_event_dead(st, t.id[1], "boom again"), 0);
+    CHECK_RC(st_events_count(st, ST_EVENT_DEAD), 1);
+    CHECK_RC(st_events_take(st, now + 120000, 1, take_cb, &t), 0);
+
+    /* Redrive, take, then a crash: recover makes it pending again. */
+    CHECK_RC(st_events_redrive(st, 0, "nobody", now), 0);
+    CHECK_RC(st_events_redrive(st, 0, "f", now), 1);
+    CHECK_RC(st_events_take(st, now, 1, take_cb, &t), 1);
+    CHECK_RC(st_events_count(st, ST_EVENT_RUNNING), 1);
+    st_close(st);
+    st = NULL;
+    CHECK_RC(st_open(&st, dir), 0);
+    CHECK_RC(st_events_recover(st, now), 1);
+    CHECK_RC(st_events_take(st, now, 1, take_cb, &t), 1);
+
+    /* Delivered: the row and the body go. */
+    CHECK_RC(st_event_done(st, t.id[3]), 0);
+    CHECK_RC(st_event_done(st, t.id[3]), -ENOENT);
+    CHECK(count_bodies(dir) == 0, "%d bodies left", count_bodies(dir));
+    ok = 0;
+out:
+    st_close(st);
+    return ok;
+}
+
+static int test_events_enqueue(void)
+{
+    const char *dir = case_dir("enqueue");
+    struct st_event_in in[3] = {
+        {"ObjectCreated:Put", "ext", "a b.txt", 3, "abc", "{\"r\":1}"},
+        {"ObjectRemoved:Delete", "ext", "a b.txt", -1, "", "{\"r\":2}"},
+        {"ObjectCreated:Put", "elsewhere", "k", 1, "", "{}"},
+    };
+    struct st *st = NULL;
+    int queued = -1, ok = -1;
+
+    CHECK_RC(st_open(&st, dir), 0);
+    CHECK_RC(deploy(st, "f",
+                    "{\"triggers\":[{\"kind\":\"object\","
+                    "\"bucket\":\"ext\",\"suffix\":\".txt\"}]}"),
+             0);
+    CHECK_RC(st_events_enqueue(st, in, 3, &queued), 0);
+    CHECK(queued == 1, "queued %d, want 1 (puts only by default)", queued);
+    CHECK_RC(st_events_count(st, ST_EVENT_PENDING), 1);
+    ok = 0;
+out:
+    st_close(st);
+    return ok;
+}
+
+static int test_sweep(void)
+{
+    const char *dir = case_dir("sweep");
+    struct st *st = NULL;
+    char path[400];
+    int fd, ok = -1;
+
+    CHECK_RC(st_open(&st, dir), 0);
+    CHECK_RC(st_bucket_create(st, "bkt"), 0);
+    CHECK_RC(put(st, "bkt", "k", "kept", NULL), 0);
+    snprintf(path, sizeof(path), "%s/objects/%s", dir,
+             "0123456789abcdef0123456789abcdef");
+    fd = open(path, O_WRONLY | O_CREAT, 0600);
+    CHECK(fd >= 0, "cannot create %s", path);
+    close(fd);
+    snprintf(path, sizeof(path), "%s/objects/.tmp-1", dir);
+    fd = open(path, O_WRONLY | O_CREAT, 0600);
+    CHECK(fd >= 0, "cannot create %s", path);
+    close(fd);
+    CHECK_RC(st_objects_sweep(st), 2);
+    CHECK(count_bodies(dir) == 1, "%d bodies after sweep", count_bodies(dir));
+    ok = 0;
+out:
+    st_close(st);
+    return ok;
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(void);
+} cases[] = {
+    {"store_objects_names", test_names},
+    {"store_objects_buckets", test_buckets},
+    {"store_objects_put_get_replace", test_put_get_replace},
+    {"store_objects_list", test_list},
+    {"store_objects_events_route", test_events_route},
+    {"store_objects_events_lifecycle", test_events_lifecycle},
+    {"store_objects_events_enqueue", test_events_enqueue},
+    {"store_objects_sweep", test_sweep},
+};
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+                    struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+int main(void)
+{
+    size_t i, n = sizeof(cases) / sizeof(cases[0]);
+    int failed = 0;
+
+    if (!mkdtemp(root)) {
+        fprintf(stderr, "mkdtemp %s: %s\n", root, strerror(errno));
+        return 1;
+    }
+    for (i = 0; i < n; i++) {
+        fail_msg[0] = '\0';
+        if (cases[i].fn() == 0) {
+            printf("PASS %s\n", cases[i].name);
+        } else {
+            printf("FAIL %s: %s\n", cases[i].name, fail_msg);
+            failed++;
+        }
+    }
+    nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    printf("%zu passed, %d failed\n", n - (size_t)failed, failed);
+    return failed ? 1 : 0;
+}
