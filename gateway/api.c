@@ -42,6 +42,7 @@
 #include "gateway/log.h"
 #include "gateway/triggers.h"
 #include "gateway/token.h"
+#include "gateway/url.h"
 
 #define API_PREFIX "/api/v1/functions"
 #define INSPECT_INVOCATIONS 10
@@ -191,17 +192,6 @@ static const char *check_timeout(uint32_t ms)
     return NULL;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes %XX and '+' (a space) of s[0..len) into out; returns the
  * decoded length, or -1 for a bad escape. */
 static ssize_t url_decode(const char *s, size_t len, struct gw_buf *out)
@@ -221,8 +211,8 @@ static ssize_t url_decode(const char *s, size_t len, struct gw_buf *out)
         }
         if (i + 2 >= len)
             return -1;
-        hi = hex_digit(s[i + 1]);
-        lo = hex_digit(s[i + 2]);
+        hi = gw_url_hexval(s[i + 1]);
+        lo = gw_url_hexval(s[i + 2]);
         if (hi < 0 || lo < 0)
             return -1;
         gw_buf_addc(out, (char)(hi << 4 | lo));

@@ -20,43 +20,31 @@
 #include "gateway/events.h"
 #include "gateway/gw.h"
 #include "gateway/log.h"
+#include "gateway/url.h"
 #include "store/objects.h"
 
 #define LIST_DEFAULT 20
 #define LIST_MAX 1000
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Copies the decoded value of query parameter `name` into out; returns 1
  * if present, 0 if not, -1 if it does not fit. */
 static int param(const char *q, const char *name, char *out, size_t size)
 {
-    size_t nlen = strlen(name), o = 0;
-    const char *p, *v;
+    size_t nlen = strlen(name), len;
+    const char *p;
+    char *v;
 
     for (p = q; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
         if (strncmp(p, name, nlen) != 0 || p[nlen] != '=')
             continue;
-        for (v = p + nlen + 1; *v && *v != '&'; v++) {
-            if (o + 1 >= size)
-                return -1;
-            if (*v == '%' && hexval(v[1]) >= 0 && hexval(v[2]) >= 0) {
-                out[o++] = (char)(hexval(v[1]) << 4 | hexval(v[2]));
-                v += 2;
-            } else {
-                out[o++] = *v == '+' ? ' ' : *v;
-            }
+        p += nlen + 1;
+        v = gw_url_decode(p, strcspn(p, "&"), GW_URL_PLUS, &len);
+        if (!v || len >= size) {
+            free(v);
+            return -1;
         }
-        out[o] = '\0';
+        memcpy(out, v, len + 1);
+        free(v);
         return 1;
     }
     return 0;

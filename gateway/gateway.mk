@@ -9,10 +9,10 @@ LLHTTP_OBJS := $(B)/llhttp/api.o $(B)/llhttp/http.o $(B)/llhttp/llhttp.o
 UV_CFLAGS := $(shell pkg-config --cflags libuv 2>/dev/null)
 UV_LIBS := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
 
-GW_COMMON := log buf token
+GW_COMMON := log buf token secret
 GW_FND := fnd http api invoke registry dispatch invlog metrics fnconf \
 	s3 s3obj s3list sigv4 s3cred bg events s3event hooks api_events \
-	triggers objstore
+	triggers objstore url
 GW_FNCTL := fnctl client s3cred
 
 GW_COMMON_OBJS := $(GW_COMMON:%=$(B)/gateway/%.o)
@@ -40,7 +40,7 @@ $(BIN)/fnctl: $(FNCTL_OBJS) $(LLHTTP_OBJS) $(VMM_OBJS)
 TEST_BINS += $(B)/tests/test_sigv4
 
 $(B)/tests/test_sigv4: $(B)/tests/test_sigv4.o $(B)/gateway/sigv4.o \
-		$(B)/gateway/buf.o
+		$(B)/gateway/url.o $(B)/gateway/buf.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcrypto $(LDLIBS)
 
@@ -48,6 +48,6 @@ $(B)/tests/test_sigv4: $(B)/tests/test_sigv4.o $(B)/gateway/sigv4.o \
 TEST_BINS += $(B)/tests/test_s3event
 
 $(B)/tests/test_s3event: $(B)/tests/test_s3event.o $(B)/gateway/s3event.o \
-		$(B)/gateway/buf.o
+		$(B)/gateway/url.o $(B)/gateway/buf.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -ljansson $(LDLIBS)

@@ -13,6 +13,7 @@
 #include "gateway/log.h"
 #include "gateway/s3_int.h"
 #include "gateway/sigv4.h"
+#include "gateway/url.h"
 
 /* Requests other than object uploads carry small XML bodies at most. */
 #define S3_SMALL_BODY (1u << 20)
@@ -119,14 +120,10 @@ void s3_time_http(int64_t ms, char out[40])
 
 /* Decodes a query value: %XX escapes, and '+' as a space (form
  * encoding, which some clients use in S3 query strings). */
+/* Query values are form-encoded: '+' is a space, "%2B" a plus. */
 static char *s3_query_decode(const char *s, size_t n)
 {
-    char *v = gw_sigv4_uri_decode(s, n, NULL), *p;
-
-    for (p = v; p && *p; p++)
-        if (*p == '+')
-            *p = ' ';
-    return v;
+    return gw_url_decode(s, n, GW_URL_PLUS, NULL);
 }
 
 int s3_query(const struct gw_http_req *req, const char *name, char **out)
@@ -532,7 +529,7 @@ static int s3_parse_path(struct s3_op *op)
     size_t blen = slash ? (size_t)(slash - p) : strlen(p), klen;
     char *b;
 
-    b = gw_sigv4_uri_decode(p, blen, &blen);
+    b = gw_url_decode(p, blen, 0, &blen);
     if (!b || blen >= sizeof(op->bucket) || strlen(b) != blen) {
         free(b);
         s3_error(op, 400, "InvalidBucketName", NULL);
@@ -542,7 +539,7 @@ static int s3_parse_path(struct s3_op *op)
     free(b);
     if (!slash || !slash[1])
         return 0;
-    op->key = gw_sigv4_uri_decode(slash + 1, strlen(slash + 1), &klen);
+    op->key = gw_url_decode(slash + 1, strlen(slash + 1), 0, &klen);
     if (!op->key || strlen(op->key) != klen) {
         s3_error(op, 400, "InvalidArgument", "the key holds a NUL byte");
         return -1;

@@ -2,13 +2,11 @@
 #include "gateway/s3cred.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "gateway/secret.h"
 
 #define FILE_MAX 256
 
@@ -57,70 +55,24 @@ static int parse(const char *text, struct gw_s3cred *c)
 
 int gw_s3cred_load(const char *dir, struct gw_s3cred *c)
 {
-    char path[4096], text[FILE_MAX + 1];
-    ssize_t n;
-    int fd;
+    char text[FILE_MAX + 1];
+    int rc;
 
-    if (snprintf(path, sizeof(path), "%s/%s", dir, GW_S3CRED_FILE) >=
-        (int)sizeof(path))
-        return -ENAMETOOLONG;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return -errno;
-    n = read(fd, text, FILE_MAX);
-    close(fd);
-    if (n < 0)
-        return -errno;
-    text[n] = '\0';
+    rc = gw_secret_read(dir, GW_S3CRED_FILE, text, sizeof(text), 0);
+    if (rc < 0)
+        return rc;
     return parse(text, c);
 }
 
-static int write_all(int fd, const char *s, size_t n)
-{
-    ssize_t w;
-
-    while (n > 0) {
-        w = write(fd, s, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        s += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Writes the file under a temp name, then links it into place: link(2)
- * never replaces, so of two racing processes the first one wins and the
- * second reads what the first wrote. */
 static int store_new(const char *dir, const struct gw_s3cred *c)
 {
-    char path[4096], tmp[4200], text[FILE_MAX];
-    int fd, n, rc = 0;
+    char text[FILE_MAX];
+    int rc;
 
-    snprintf(path, sizeof(path), "%s/%s", dir, GW_S3CRED_FILE);
-    snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid());
-    n = snprintf(text, sizeof(text),
-                 "access_key_id: %s\nsecret_access_key: %s\n", c->access_key_id,
-                 c->secret);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        return -errno;
-    rc = write_all(fd, text, (size_t)n);
-    if (rc == 0 && fsync(fd) < 0)
-        rc = -errno;
-    close(fd);
-    if (rc == 0 && link(tmp, path) < 0)
-        rc = -errno;
-    unlink(tmp);
-    if (rc == 0) {
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd >= 0) {
-            fsync(fd);
-            close(fd);
-        }
-    }
+    snprintf(text, sizeof(text), "access_key_id: %s\nsecret_access_key: %s\n",
+             c->access_key_id, c->secret);
+    rc = gw_secret_create(dir, GW_S3CRED_FILE, text);
+    explicit_bzero(text, sizeof(text));
     return rc;
 }
 

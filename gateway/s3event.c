@@ -9,78 +9,24 @@
 
 #include <jansson.h>
 
-#include "gateway/buf.h"
+#include "gateway/url.h"
 
 #define EV_REGION "us-east-1"
 #define EV_OWNER "mayfly"
 
 /* ---- Keys --------------------------------------------------------------- */
 
-static int ev_unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-           (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-           c == '~' || c == '/';
-}
-
 char *gw_s3event_key_encode(const char *key)
 {
-    static const char digits[] = "0123456789ABCDEF";
-    struct gw_buf b = {0};
-    const unsigned char *p;
-
-    gw_buf_reserve(&b, strlen(key));
-    for (p = (const unsigned char *)key; *p; p++) {
-        if (ev_unreserved(*p)) {
-            gw_buf_addc(&b, (char)*p);
-        } else if (*p == ' ') {
-            gw_buf_addc(&b, '+');
-        } else {
-            gw_buf_addc(&b, '%');
-            gw_buf_addc(&b, digits[*p >> 4]);
-            gw_buf_addc(&b, digits[*p & 0xf]);
-        }
-    }
-    if (b.err || b.len == 0) {
-        int err = b.err;
-
-        gw_buf_free(&b);
-        return err ? NULL : strdup("");
-    }
-    return b.data;
-}
-
-static int ev_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return gw_url_encode(key, strlen(key), GW_URL_KEEP_SLASH | GW_URL_PLUS);
 }
 
 char *gw_s3event_key_decode(const char *s)
 {
-    size_t n = strlen(s), i, o = 0;
-    char *out = malloc(n + 1);
+    size_t n;
+    char *out = gw_url_decode(s, strlen(s), GW_URL_PLUS, &n);
 
-    if (!out)
-        return NULL;
-    for (i = 0; i < n; i++) {
-        if (s[i] == '+') {
-            out[o++] = ' ';
-        } else if (s[i] == '%' && i + 2 < n && ev_hex(s[i + 1]) >= 0 &&
-                   ev_hex(s[i + 2]) >= 0) {
-            out[o++] = (char)(ev_hex(s[i + 1]) << 4 | ev_hex(s[i + 2]));
-            i += 2;
-        } else {
-            out[o++] = s[i];
-        }
-    }
-    out[o] = '\0';
-    if (strlen(out) != o) { /* a %00 would cut the key short */
+    if (out && strlen(out) != n) { /* a %00 would cut the key short */
         free(out);
         return NULL;
     }

@@ -7,7 +7,7 @@
 #include <openssl/evp.h>
 
 #include "gateway/s3_int.h"
-#include "gateway/sigv4.h"
+#include "gateway/url.h"
 
 #define S3_LIST_MAX 1000
 
@@ -47,7 +47,7 @@ static void s3_list_text(const struct s3_list *l, struct gw_buf *b,
         s3_xml_elem(b, name, text);
         return;
     }
-    e = gw_sigv4_uri_encode(text, strlen(text), 1);
+    e = gw_url_encode(text, strlen(text), GW_URL_KEEP_SLASH);
     if (!e) {
         b->err = -ENOMEM;
         return;

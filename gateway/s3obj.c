@@ -10,7 +10,7 @@
 #include <openssl/evp.h>
 
 #include "gateway/s3_int.h"
-#include "gateway/sigv4.h"
+#include "gateway/url.h"
 
 #define S3_DELETE_MAX 1000
 #define S3_DEFAULT_TYPE "binary/octet-stream"
@@ -115,7 +115,7 @@ static int read_all(int fd, char *buf, size_t len)
 static int s3_copy_source(const char *src, char **bucket, char **key)
 {
     size_t n = strcspn(src, "?");
-    char *s = gw_sigv4_uri_decode(src, n, &n), *p, *slash;
+    char *s = gw_url_decode(src, n, 0, &n), *p, *slash;
 
     if (!s)
         return -ENOMEM;

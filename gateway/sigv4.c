@@ -15,6 +15,7 @@
 #include <openssl/hmac.h>
 
 #include "gateway/buf.h"
+#include "gateway/url.h"
 
 #define SV_ALGORITHM "AWS4-HMAC-SHA256"
 #define SV_CHUNK_ALGORITHM "AWS4-HMAC-SHA256-PAYLOAD"
@@ -114,82 +115,15 @@ static int copy_n(char *dst, size_t size, const char *s, size_t n)
 
 /* ---- URI encoding ------------------------------------------------------- */
 
-static int unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-           (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-           c == '~';
-}
-
-char *gw_sigv4_uri_encode(const char *s, size_t n, int keep_slash)
-{
-    static const char digits[] = "0123456789ABCDEF";
-    struct gw_buf b = {0};
-    size_t i;
-
-    gw_buf_reserve(&b, n + 1);
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (unreserved(c) || (keep_slash && c == '/')) {
-            gw_buf_addc(&b, (char)c);
-            continue;
-        }
-        gw_buf_addc(&b, '%');
-        gw_buf_addc(&b, digits[c >> 4]);
-        gw_buf_addc(&b, digits[c & 0xf]);
-    }
-    if (b.err || b.len == 0) {
-        int err = b.err;
-
-        gw_buf_free(&b);
-        return err ? NULL : strdup("");
-    }
-    return b.data;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-char *gw_sigv4_uri_decode(const char *s, size_t n, size_t *len)
-{
-    char *out = malloc(n + 1);
-    size_t i, o = 0;
-
-    if (!out)
-        return NULL;
-    for (i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-            hexval(s[i + 2]) >= 0) {
-            out[o++] = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
-            i += 2;
-            continue;
-        }
-        out[o++] = s[i];
-    }
-    out[o] = '\0';
-    if (len)
-        *len = o;
-    return out;
-}
-
 /* Decodes then encodes again: the canonical form of one URI component. */
-static char *canon_component(const char *s, size_t n, int keep_slash)
+static char *canon_component(const char *s, size_t n, int flags)
 {
     size_t dlen;
-    char *d = gw_sigv4_uri_decode(s, n, &dlen), *e;
+    char *d = gw_url_decode(s, n, 0, &dlen), *e;
 
     if (!d)
         return NULL;
-    e = gw_sigv4_uri_encode(d, dlen, keep_slash);
+    e = gw_url_encode(d, dlen, flags);
     free(d);
     return e;
 }
@@ -223,7 +157,7 @@ static int query_get(const char *q, const char *name, char *out, size_t size)
         if (strncmp(p, name, nlen) != 0 || p[nlen] != '=')
             continue;
         vlen = amp ? (size_t)(amp - p) - nlen - 1 : strlen(p + nlen + 1);
-        d = gw_sigv4_uri_decode(p + nlen + 1, vlen, &dlen);
+        d = gw_url_decode(p + nlen + 1, vlen, 0, &dlen);
         if (!d)
             return -1;
         rc = copy_n(out, size, d, dlen);
@@ -633,7 +567,8 @@ static int check_signature(const struct gw_sigv4_request *req,
                            struct gw_sigv4_result *res)
 {
     char sig[SV_HEX_LEN], missing[128] = "";
-    char *uri = canon_component(req->path, strlen(req->path), 1);
+    char *uri =
+        canon_component(req->path, strlen(req->path), GW_URL_KEEP_SLASH);
     int rc;
 
     if (!uri)
@@ -700,9 +635,9 @@ static int chunk_header(struct sv_chunks *c, size_t *size, char *sig)
         return -1;
     semi = memchr(c->p, ';', (size_t)(nl - c->p));
     for (q = c->p; q < (semi ? semi : nl); q++) {
-        if (hexval(*q) < 0 || v > (SIZE_MAX >> 4))
+        if (gw_url_hexval(*q) < 0 || v > (SIZE_MAX >> 4))
             return -1;
-        v = v << 4 | (size_t)hexval(*q);
+        v = v << 4 | (size_t)gw_url_hexval(*q);
     }
     sig[0] = '\0';
     if (semi && (size_t)(nl - semi) == 17 + 64 &&

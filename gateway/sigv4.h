@@ -9,8 +9,9 @@
  * bodies are decoded into result.payload.
  *
  * The canonical URI is the path decoded and encoded again by the SigV4
- * rules (RFC 3986 unreserved characters and '/' kept, the rest %XX); when
- * that fails the path as sent is tried, for clients that sign it verbatim.
+ * rules (RFC 3986 unreserved characters and '/' kept, the rest %XX; see
+ * gateway/url.h); when that fails the path as sent is tried, for clients
+ * that sign it verbatim.
  * The region of the credential scope is not checked: this server has one.
  * Hashes and HMAC come from OpenSSL's libcrypto; signatures are compared in
  * constant time.
@@ -73,13 +74,5 @@ int gw_sigv4_verify(const struct gw_sigv4_request *req,
                     const struct gw_sigv4_key *key, time_t now,
                     struct gw_sigv4_result *res);
 void gw_sigv4_result_free(struct gw_sigv4_result *res);
-
-/* SigV4 URI encoding of n bytes of s: unreserved characters stay, '/'
- * stays if keep_slash, everything else becomes %XX (upper-case). Returns a
- * malloc'd string or NULL. */
-char *gw_sigv4_uri_encode(const char *s, size_t n, int keep_slash);
-/* Decodes %XX escapes (invalid ones stay as they are); '+' stays '+'.
- * Returns a malloc'd string of *len bytes (NUL-terminated) or NULL. */
-char *gw_sigv4_uri_decode(const char *s, size_t n, size_t *len);
 
 #endif /* MAYFLY_GW_SIGV4_H */

@@ -287,11 +287,26 @@ int st_events_redrive(struct st *st, int64_t id, const char *function,
                         now_ms, id, function, true);
 }
 
+/* A caller's callback, for st__walk. */
+struct st_ev_cb {
+    int (*cb)(const struct st_event *ev, void *arg);
+    void *arg;
+};
+
+static int st_ev_row(sqlite3_stmt *s, void *arg)
+{
+    const struct st_ev_cb *w = arg;
+    struct st_event ev;
+
+    st_ev_from_row(s, &ev);
+    return w->cb(&ev, w->arg);
+}
+
 int st_events_list(struct st *st, enum st_event_state state,
                    const char *function, int limit,
                    int (*cb)(const struct st_event *ev, void *arg), void *arg)
 {
-    struct st_event ev;
+    struct st_ev_cb w = {cb, arg};
     sqlite3_stmt *s;
     int rc;
 
@@ -309,17 +324,7 @@ int st_events_list(struct st *st, enum st_event_state state,
     if (function)
         sqlite3_bind_text(s, 2, function, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 3, limit);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        st_ev_from_row(s, &ev);
-        rc = cb(&ev, arg);
-        if (rc != 0)
-            goto finalize;
-    }
-    rc = rc == SQLITE_DONE ? 0 : st__err(rc);
-
-finalize:
-    sqlite3_finalize(s);
-    return rc;
+    return st__walk(s, st_ev_row, &w);
 }
 
 int st_events_count(struct st *st, enum st_event_state state)

@@ -226,13 +226,35 @@ rollback:
     return rc;
 }
 
+/* A caller's callback and the rows it was given, for st__walk. */
+struct st_fn_cb {
+    int (*cb)(const struct st_function *fn, void *arg);
+    void *arg;
+    int rows;
+};
+
+static int st_fn_row(sqlite3_stmt *s, void *arg)
+{
+    struct st_fn_cb *w = arg;
+    struct st_function fn;
+    int rc;
+
+    rc = st_fn_from_row(s, &fn);
+    if (rc < 0)
+        return rc;
+    rc = w->cb(&fn, w->arg);
+    st_function_clear(&fn);
+    w->rows++;
+    return rc;
+}
+
 /* Steps a one-off SELECT in ST_FN_SELECT column order and calls cb per row;
  * *rows counts the rows seen. */
 static int st_fn_walk(struct st *st, const char *sql, const char *name,
                       int (*cb)(const struct st_function *fn, void *arg),
                       void *arg, int *rows)
 {
-    struct st_function fn;
+    struct st_fn_cb w = {cb, arg, 0};
     sqlite3_stmt *s;
     int rc;
 
@@ -241,20 +263,8 @@ static int st_fn_walk(struct st *st, const char *sql, const char *name,
         return st__err(rc);
     if (name)
         sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        rc = st_fn_from_row(s, &fn);
-        if (rc < 0)
-            goto finalize;
-        rc = cb(&fn, arg);
-        st_function_clear(&fn);
-        (*rows)++;
-        if (rc != 0)
-            goto finalize;
-    }
-    rc = rc == SQLITE_DONE ? 0 : st__err(rc);
-
-finalize:
-    sqlite3_finalize(s);
+    rc = st__walk(s, st_fn_row, &w);
+    *rows = w.rows;
     return rc;
 }
 

@@ -28,6 +28,18 @@ bool st__sha_valid(const char *s)
     return s[i] == '\0';
 }
 
+void st__hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 0xf];
+    }
+    out[2 * n] = '\0';
+}
+
 int st__image_exists(struct st *st, const char *sha)
 {
     struct stat sb;
@@ -39,19 +51,13 @@ int st__image_exists(struct st *st, const char *sha)
 
 static int st_sha256(const void *data, size_t len, char hex[ST_SHA_HEX])
 {
-    static const char digits[] = "0123456789abcdef";
     unsigned char md[ST_SHA_LEN];
     unsigned int mdlen = 0;
-    int i;
 
     if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) ||
         mdlen != ST_SHA_LEN)
         return -EIO;
-    for (i = 0; i < ST_SHA_LEN; i++) {
-        hex[2 * i] = digits[md[i] >> 4];
-        hex[2 * i + 1] = digits[md[i] & 0xf];
-    }
-    hex[2 * ST_SHA_LEN] = '\0';
+    st__hex(md, ST_SHA_LEN, hex);
     return 0;
 }
 

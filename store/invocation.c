@@ -137,12 +137,27 @@ static void st_inv_from_row(sqlite3_stmt *s, struct st_invocation *inv)
     inv->t_total = (uint64_t)sqlite3_column_int64(s, 14);
 }
 
+/* A caller's callback, for st__walk. */
+struct st_inv_cb {
+    int (*cb)(const struct st_invocation *inv, void *arg);
+    void *arg;
+};
+
+static int st_inv_row(sqlite3_stmt *s, void *arg)
+{
+    const struct st_inv_cb *w = arg;
+    struct st_invocation inv;
+
+    st_inv_from_row(s, &inv);
+    return w->cb(&inv, w->arg);
+}
+
 int st_invocations_recent(struct st *st, const char *function, int limit,
                           int (*cb)(const struct st_invocation *inv,
                                     void *arg),
                           void *arg)
 {
-    struct st_invocation inv;
+    struct st_inv_cb w = {cb, arg};
     sqlite3_stmt *s;
     int rc;
 
@@ -163,16 +178,5 @@ int st_invocations_recent(struct st *st, const char *function, int limit,
     if (function)
         sqlite3_bind_text(s, 1, function, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, limit);
-
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        st_inv_from_row(s, &inv);
-        rc = cb(&inv, arg);
-        if (rc != 0)
-            goto finalize;
-    }
-    rc = rc == SQLITE_DONE ? 0 : st__err(rc);
-
-finalize:
-    sqlite3_finalize(s);
-    return rc;
+    return st__walk(s, st_inv_row, &w);
 }

@@ -204,18 +204,6 @@ static bool st_body_valid(const char *s)
     return s[i] == '\0';
 }
 
-static void st_hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 0xf];
-    }
-    out[2 * n] = '\0';
-}
-
 /* ---- Buckets ------------------------------------------------------------ */
 
 int st_bucket_exists(struct st *st, const char *name)
@@ -306,10 +294,25 @@ int st_bucket_delete(struct st *st, const char *name)
     return st__commit(st);
 }
 
+/* A caller's callback, for st__walk. */
+struct st_bucket_cb {
+    int (*cb)(const char *name, int64_t created_ms, void *arg);
+    void *arg;
+};
+
+static int st_bucket_row(sqlite3_stmt *s, void *arg)
+{
+    const struct st_bucket_cb *w = arg;
+
+    return w->cb((const char *)sqlite3_column_text(s, 0),
+                 sqlite3_column_int64(s, 1), w->arg);
+}
+
 int st_bucket_list(struct st *st,
                    int (*cb)(const char *name, int64_t created_ms, void *arg),
                    void *arg)
 {
+    struct st_bucket_cb w = {cb, arg};
     sqlite3_stmt *s;
     int rc;
 
@@ -321,17 +324,7 @@ int st_bucket_list(struct st *st,
                             -1, &s, NULL);
     if (rc != SQLITE_OK)
         return st__err(rc);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        rc = cb((const char *)sqlite3_column_text(s, 0),
-                sqlite3_column_int64(s, 1), arg);
-        if (rc != 0)
-            goto finalize;
-    }
-    rc = rc == SQLITE_DONE ? 0 : st__err(rc);
-
-finalize:
-    sqlite3_finalize(s);
-    return rc;
+    return st__walk(s, st_bucket_row, &w);
 }
 
 /* ---- Body files --------------------------------------------------------- */
@@ -342,7 +335,7 @@ static int st_body_new(char id[ST_BODY_ID])
 
     if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
         return -EIO;
-    st_hex(r, sizeof(r), id);
+    st__hex(r, sizeof(r), id);
     return 0;
 }
 
@@ -389,7 +382,7 @@ static int st_md5_hex(const void *data, size_t len, char out[ST_ETAG_HEX])
     if (!EVP_Digest(data, len, md, &mdlen, EVP_md5(), NULL) ||
         mdlen != ST_MD5_LEN)
         return -EIO;
-    st_hex(md, ST_MD5_LEN, out);
+    st__hex(md, ST_MD5_LEN, out);
     return 0;
 }
 

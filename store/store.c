@@ -190,6 +190,18 @@ int st__exec(struct st *st, enum st_stmt id)
     return st__step_done(st__stmt(st, id));
 }
 
+int st__walk(sqlite3_stmt *s, int (*row)(sqlite3_stmt *s, void *arg), void *arg)
+{
+    int rc, stop = 0;
+
+    while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        stop = row(s, arg);
+    sqlite3_finalize(s);
+    if (stop)
+        return stop;
+    return rc == SQLITE_DONE ? 0 : st__err(rc);
+}
+
 void st__copy_text(char *dst, size_t size, sqlite3_stmt *s, int col)
 {
     const char *text = (const char *)sqlite3_column_text(s, col);

@@ -71,6 +71,11 @@ int st__err(int rc);
 int st__step_done(sqlite3_stmt *s);
 /* The same for a cached statement without parameters. */
 int st__exec(struct st *st, enum st_stmt id);
+/* Steps s, a one-off statement the caller prepared and bound, calling
+ * row(s, arg) for each row until one returns non-zero; finalizes s.
+ * Returns 0 after the last row, that non-zero value, or a negative errno. */
+int st__walk(sqlite3_stmt *s, int (*row)(sqlite3_stmt *s, void *arg),
+             void *arg);
 
 /* One write transaction (BEGIN IMMEDIATE). A durable one commits with
  * synchronous=FULL, so it is on disk when st__commit returns; otherwise it
@@ -106,6 +111,8 @@ void st__body_unlink(struct st *st, const char *body);
 
 /* True if s is exactly 64 lowercase hex digits. */
 bool st__sha_valid(const char *s);
+/* Writes n bytes as 2n lowercase hex digits and a NUL to out. */
+void st__hex(const unsigned char *in, size_t n, char *out);
 /* 0 if images/<sha> exists, -ENOENT if not; sha must be valid. */
 int st__image_exists(struct st *st, const char *sha);
 

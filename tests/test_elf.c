@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tests/testlib.h"
 #include "vmm/vmm_int.h"
 
 #define MEM (8ULL << 20)
@@ -29,8 +30,6 @@ struct img {
     Elf64_Ehdr *eh;
     Elf64_Phdr *ph;
 };
-
-static unsigned failures;
 
 static void put_note(uint8_t *p, uint32_t namesz, uint32_t descsz,
                      uint32_t type, const char *name, uint32_t desc)
@@ -92,20 +91,18 @@ static void base(struct img *m)
 
 /* ---- verdicts ----------------------------------------------------------- */
 
+/* PASS when fmt is NULL, else FAIL with the formatted reason. */
 static void verdict(const char *name, const char *fmt, ...)
 {
     va_list ap;
 
     if (!fmt) {
-        printf("PASS %s\n", name);
+        tl_pass(name);
         return;
     }
-    printf("FAIL %s: ", name);
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    tl_vfail(name, fmt, ap);
     va_end(ap);
-    printf("\n");
-    failures++;
 }
 
 static void reject(const char *name, const struct img *m, const char *want)
@@ -536,5 +533,5 @@ int main(void)
     entry_cases();
     note_cases();
     gpa_cases();
-    return failures ? 1 : 0;
+    return tl_failed ? 1 : 0;
 }

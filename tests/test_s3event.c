@@ -1,6 +1,5 @@
 /* test_s3event.c: S3 notification JSON, outgoing and from the webhook. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,18 +7,7 @@
 #include <jansson.h>
 
 #include "gateway/s3event.h"
-
-static char fail_msg[512];
-
-static int failf(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(fail_msg, sizeof(fail_msg), fmt, ap);
-    va_end(ap);
-    return -1;
-}
+#include "tests/testlib.h"
 
 static int test_keys(void)
 {
@@ -31,19 +19,19 @@ static int test_keys(void)
 
     e = gw_s3event_key_encode("dir/a b+c&d");
     if (!e || strcmp(e, "dir/a+b%2Bc%26d") != 0)
-        rc = failf("encode: %s", e ? e : "NULL");
+        rc = tl_failf("encode: %s", e ? e : "NULL");
     free(e);
     for (i = 0; rc == 0 && i < sizeof(keys) / sizeof(keys[0]); i++) {
         e = gw_s3event_key_encode(keys[i]);
         d = e ? gw_s3event_key_decode(e) : NULL;
         if (!d || strcmp(d, keys[i]) != 0)
-            rc = failf("round trip of '%s' gave '%s'", keys[i], d ? d : "");
+            rc = tl_failf("round trip of '%s' gave '%s'", keys[i], d ? d : "");
         free(e);
         free(d);
     }
     d = gw_s3event_key_decode("cut%00short");
     if (rc == 0 && d)
-        rc = failf("a %%00 key decoded");
+        rc = tl_failf("a %%00 key decoded");
     free(d);
     return rc;
 }
@@ -74,11 +62,11 @@ static int test_outgoing(void)
             "object"),
         "key");
     if (!o || strcmp(json_string_value(o), "a+b.txt") != 0)
-        rc = failf("record: %s", s ? s : "NULL");
+        rc = tl_failf("record: %s", s ? s : "NULL");
     else if (!strstr(s, "\"sequencer\":\"00000000000000FF\"") ||
              !strstr(s, "\"eventTime\":\"2023-11-14T22:13:20.123Z\"") ||
              !strstr(s, "\"size\":12"))
-        rc = failf("fields: %s", s);
+        rc = tl_failf("fields: %s", s);
     json_decref(j);
     free(s);
     ev.size = -1;
@@ -86,12 +74,12 @@ static int test_outgoing(void)
     ev.name = "ObjectRemoved:Delete";
     s = gw_s3event_json(&ev, NULL);
     if (rc == 0 && (!s || strstr(s, "\"size\"") || strstr(s, "eTag")))
-        rc = failf("a delete has size or eTag: %s", s ? s : "NULL");
+        rc = tl_failf("a delete has size or eTag: %s", s ? s : "NULL");
     free(s);
     ev.record_json = "{\"x\":1}";
     s = gw_s3event_json(&ev, NULL);
     if (rc == 0 && (!s || strcmp(s, "{\"Records\":[{\"x\":1}]}") != 0))
-        rc = failf("webhook record not passed on: %s", s ? s : "NULL");
+        rc = tl_failf("webhook record not passed on: %s", s ? s : "NULL");
     free(s);
     return rc;
 }
@@ -117,13 +105,13 @@ static int test_incoming(void)
 
     rc = parse(minio, &b, err);
     if (rc < 0)
-        return failf("minio + ceph: %s", err);
+        return tl_failf("minio + ceph: %s", err);
     if (b.n != 2 || strcmp(b.in[0].name, "ObjectCreated:Put") != 0 ||
         strcmp(b.in[0].key, "x y+z") != 0 || b.in[0].size != 5 ||
         strcmp(b.in[1].key, "raw+k %41") != 0 || b.in[1].size != -1 ||
         strcmp(b.in[1].bucket, "c") != 0)
-        rc = failf("records: %zu, '%s', '%s'", b.n, b.in[0].key,
-                   b.n > 1 ? b.in[1].key : "");
+        rc = tl_failf("records: %zu, '%s', '%s'", b.n, b.in[0].key,
+                      b.n > 1 ? b.in[1].key : "");
     gw_s3event_batch_free(&b);
     return rc;
 }
@@ -145,23 +133,20 @@ static int test_test_and_bad(void)
     if (parse("{\"Service\":\"Amazon S3\",\"Event\":\"s3:TestEvent\"}", &b,
               err) < 0 ||
         !b.test || b.n != 0)
-        return failf("test event: %s", err);
+        return tl_failf("test event: %s", err);
     gw_s3event_batch_free(&b);
     if (parse("{\"Records\": []}", &b, err) < 0 || b.n != 0)
-        return failf("no records: %s", err);
+        return tl_failf("no records: %s", err);
     gw_s3event_batch_free(&b);
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
         if (parse(bad[i], &b, err) != -EINVAL || !err[0])
-            return failf("accepted '%s'", bad[i]);
+            return tl_failf("accepted '%s'", bad[i]);
     }
     return 0;
 }
 
-static const struct {
-    const char *name;
-    int (*fn)(void);
-} cases[] = {
+static const struct tl_case cases[] = {
     {"s3event_keys", test_keys},
     {"s3event_outgoing", test_outgoing},
     {"s3event_incoming", test_incoming},
@@ -170,18 +155,5 @@ static const struct {
 
 int main(void)
 {
-    size_t i, n = sizeof(cases) / sizeof(cases[0]);
-    int failed = 0;
-
-    for (i = 0; i < n; i++) {
-        fail_msg[0] = '\0';
-        if (cases[i].fn() == 0) {
-            printf("PASS %s\n", cases[i].name);
-        } else {
-            printf("FAIL %s: %s\n", cases[i].name, fail_msg);
-            failed++;
-        }
-    }
-    printf("%zu passed, %d failed\n", n - (size_t)failed, failed);
-    return failed ? 1 : 0;
+    return tl_run_all(cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -1,12 +1,13 @@
 /* test_sigv4.c: gw_sigv4_verify against requests signed by botocore. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gateway/buf.h"
 #include "gateway/sigv4.h"
+#include "gateway/url.h"
+#include "tests/testlib.h"
 
 #define VECTORS_CMD "/usr/bin/python3 tests/sigv4_vectors.py 2>&1"
 #define MAX_VECTORS 16
@@ -142,18 +143,6 @@ static int verify(const struct gw_sigv4_request *r,
     return gw_sigv4_verify(r, k, (time_t)now, res);
 }
 
-static char fail_msg[512];
-
-static int failf(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(fail_msg, sizeof(fail_msg), fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* Every vector verifies as it was signed. */
 static int check_accepts(const struct vector *v)
 {
@@ -163,7 +152,7 @@ static int check_accepts(const struct vector *v)
 
     gw_sigv4_result_free(&res);
     if (rc != GW_SIGV4_OK)
-        return failf("%s: status %d: %s", v->name, rc, res.detail);
+        return tl_failf("%s: status %d: %s", v->name, rc, res.detail);
     return 0;
 }
 
@@ -196,7 +185,8 @@ static int expect(const char *what, const struct gw_sigv4_request *r,
 
     gw_sigv4_result_free(&res);
     if (rc != want)
-        return failf("%s: status %d (%s), want %d", what, rc, res.detail, want);
+        return tl_failf("%s: status %d (%s), want %d", what, rc, res.detail,
+                        want);
     return 0;
 }
 
@@ -221,7 +211,7 @@ static int test_tampered_rejected(void)
     int rc = -1;
 
     if (!v)
-        return failf("no put_signed vector");
+        return tl_failf("no put_signed vector");
     r = request_of(v);
     if (expect("wrong secret", &r, &wrong, v->now, GW_SIGV4_MISMATCH) ||
         expect("other key id", &r, &other, v->now, GW_SIGV4_UNKNOWN_KEY) ||
@@ -257,7 +247,7 @@ static int test_query_tampered(void)
     struct gw_sigv4_request r;
 
     if (!v)
-        return failf("no list_v2 vector");
+        return tl_failf("no list_v2 vector");
     r = request_of(v);
     r.query = "delimiter=%2F&encoding-type=url&list-type=2&prefix=dir";
     return expect("other prefix", &r, &good_key, v->now, GW_SIGV4_MISMATCH);
@@ -270,7 +260,7 @@ static int test_presigned(void)
     char *q, *sig;
 
     if (!v)
-        return failf("no presigned_get vector");
+        return tl_failf("no presigned_get vector");
     r = request_of(v);
     if (expect("within expiry", &r, &good_key, v->now + 3599, 0) ||
         expect("expired", &r, &good_key, v->now + 3601, GW_SIGV4_EXPIRED))
@@ -278,7 +268,7 @@ static int test_presigned(void)
     q = strdup(v->query);
     sig = strstr(q, "X-Amz-Signature=");
     if (!sig)
-        return failf("no X-Amz-Signature in %s", q);
+        return tl_failf("no X-Amz-Signature in %s", q);
     sig[16] = sig[16] == '0' ? '1' : '0';
     r.query = q;
     if (expect("bad signature", &r, &good_key, v->now, GW_SIGV4_MISMATCH)) {
@@ -303,14 +293,14 @@ static int test_streaming(void)
     int rc;
 
     if (!v)
-        return failf("no streaming_put vector");
+        return tl_failf("no streaming_put vector");
     r = request_of(v);
     rc = verify(&r, &good_key, v->now, &res);
     if (rc != 0 || res.payload_len != 4800 ||
         memcmp(res.payload, "0123456789abcdef", 16) != 0) {
         gw_sigv4_result_free(&res);
-        return failf("decoded %zu bytes, status %d: %s", res.payload_len, rc,
-                     res.detail);
+        return tl_failf("decoded %zu bytes, status %d: %s", res.payload_len, rc,
+                        res.detail);
     }
     gw_sigv4_result_free(&res);
 
@@ -333,7 +323,7 @@ static int test_unsigned_payload(void)
     struct gw_sigv4_request r;
 
     if (!v)
-        return failf("no put_unsigned vector");
+        return tl_failf("no put_unsigned vector");
     r = request_of(v);
     r.body_len = 10; /* the payload is not covered: still accepted */
     return expect("unsigned payload", &r, &good_key, v->now, 0);
@@ -358,17 +348,17 @@ static int test_no_auth(void)
 
 static int test_uri_encoding(void)
 {
-    char *e = gw_sigv4_uri_encode("a b/c+~\xc3\xa9", 9, 1);
-    char *f = gw_sigv4_uri_encode("a/b", 3, 0);
-    char *d = gw_sigv4_uri_decode("%41%zz%4", 8, NULL);
+    char *e = gw_url_encode("a b/c+~\xc3\xa9", 9, GW_URL_KEEP_SLASH);
+    char *f = gw_url_encode("a/b", 3, 0);
+    char *d = gw_url_decode("%41%zz%4", 8, 0, NULL);
     int rc = 0;
 
     if (!e || strcmp(e, "a%20b/c%2B~%C3%A9") != 0)
-        rc = failf("encode: %s", e ? e : "NULL");
+        rc = tl_failf("encode: %s", e ? e : "NULL");
     else if (!f || strcmp(f, "a%2Fb") != 0)
-        rc = failf("encode without slash: %s", f ? f : "NULL");
+        rc = tl_failf("encode without slash: %s", f ? f : "NULL");
     else if (!d || strcmp(d, "A%zz%4") != 0)
-        rc = failf("decode: %s", d ? d : "NULL");
+        rc = tl_failf("decode: %s", d ? d : "NULL");
     free(e);
     free(f);
     free(d);
@@ -394,24 +384,15 @@ int main(void)
 {
     size_t i, n = sizeof(cases) / sizeof(cases[0]);
     char why[256] = "";
-    int have = load_vectors(why, sizeof(why)) > 0, failed = 0, passed = 0;
+    int have = load_vectors(why, sizeof(why)) > 0;
 
     for (i = 0; i < n; i++) {
-        fail_msg[0] = '\0';
-        if (cases[i].needs_vectors && !have) {
+        if (cases[i].needs_vectors && !have)
             printf("SKIP %s: no vectors from /usr/bin/python3 with "
                    "python3-botocore: %s\n",
                    cases[i].name, why);
-            continue;
-        }
-        if (cases[i].fn() == 0) {
-            printf("PASS %s\n", cases[i].name);
-            passed++;
-        } else {
-            printf("FAIL %s: %s\n", cases[i].name, fail_msg);
-            failed++;
-        }
+        else
+            tl_run(cases[i].name, cases[i].fn);
     }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return tl_summary();
 }

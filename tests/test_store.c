@@ -1,8 +1,6 @@
 /* test_store.c: the store's contract, exercised in a throwaway data folder. */
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,51 +10,13 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "tests/testlib.h"
 
 /* SHA-256 of "abc" and of the empty string (FIPS 180-2 examples). */
 #define SHA_ABC \
     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 #define SHA_EMPTY \
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-static char root[] = "/tmp/mayfly-test-store-XXXXXX";
-static char fail_msg[512];
-
-/* Records the first failure of a case and leaves it. */
-#define CHECK(cond, ...)                                                  \
-    do {                                                                  \
-        if (!(cond)) {                                                    \
-            fail_at(__LINE__, __VA_ARGS__);                               \
-            goto out;                                                     \
-        }                                                                 \
-    } while (0)
-
-#define CHECK_RC(expr, want)                                              \
-    do {                                                                  \
-        int rc_ = (expr);                                                 \
-        CHECK(rc_ == (want), "%s returned %d (%s), want %d", #expr, rc_,  \
-              rc_ < 0 ? strerror(-rc_) : "ok", (want));                   \
-    } while (0)
-
-static void fail_at(int line, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    n = snprintf(fail_msg, sizeof(fail_msg), "line %d: ", line);
-    va_start(ap, fmt);
-    vsnprintf(fail_msg + n, sizeof(fail_msg) - (size_t)n, fmt, ap);
-    va_end(ap);
-}
-
-/* Each case gets its own data folder under the temporary root. */
-static const char *case_dir(const char *name)
-{
-    static char path[256];
-
-    snprintf(path, sizeof(path), "%s/%s", root, name);
-    return path;
-}
 
 static int user_version(const char *dir, int set)
 {
@@ -113,7 +73,7 @@ static int test_open_creates_folder(void)
     FILE *f;
     int ok = -1;
 
-    snprintf(dir, sizeof(dir), "%s/a/b/data", root);
+    snprintf(dir, sizeof(dir), "%s/a/b/data", tl_root);
     CHECK_RC(st_open(&st, dir), 0);
     CHECK(strcmp(st_dir(st), dir) == 0, "st_dir is %s", st_dir(st));
     CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode), "no folder %s", dir);
@@ -131,7 +91,7 @@ static int test_open_creates_folder(void)
     CHECK_RC(st_open(&st, dir), 0);
     st_close(st);
     st = NULL;
-    snprintf(path, sizeof(path), "%s/file", root);
+    snprintf(path, sizeof(path), "%s/file", tl_root);
     f = fopen(path, "w");
     CHECK(f != NULL, "fopen %s", path);
     fclose(f);
@@ -145,7 +105,7 @@ out:
 
 static int test_open_refuses_newer_schema(void)
 {
-    const char *dir = case_dir("newer");
+    const char *dir = tl_case_dir("newer");
     struct st *st = NULL;
     int ok = -1;
 
@@ -178,7 +138,7 @@ static int count_entries(const char *dir)
 
 static int test_image_round_trip(void)
 {
-    const char *dir = case_dir("image");
+    const char *dir = tl_case_dir("image");
     char sha[ST_SHA_HEX], sha2[ST_SHA_HEX], images[300];
     struct st *st = NULL;
     unsigned char *big = NULL;
@@ -238,7 +198,7 @@ static int test_image_bad_sha(void)
         "../../../../../../../../../../../../../../../../../../../etc/pass",
         "ga7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
     };
-    const char *dir = case_dir("badsha");
+    const char *dir = tl_case_dir("badsha");
     struct st *st = NULL;
     void *data = NULL;
     size_t len = 0, i;
@@ -260,7 +220,7 @@ out:
 
 static int test_deploy_get(void)
 {
-    const char *dir = case_dir("deploy");
+    const char *dir = tl_case_dir("deploy");
     char sha1[ST_SHA_HEX], sha2[ST_SHA_HEX];
     struct st_function fn = {0};
     struct st *st = NULL;
@@ -313,7 +273,7 @@ static int test_deploy_rejects(void)
         "a", "0", "a-b_c9", "x--",
         "a12345678901234567890123456789012345678901234567890123456789012",
     };
-    const char *dir = case_dir("names");
+    const char *dir = tl_case_dir("names");
     char sha[ST_SHA_HEX];
     struct st_function fn;
     struct st *st = NULL;
@@ -368,7 +328,7 @@ static int collect(const struct st_function *fn, void *arg)
 
 static int test_versions_activate(void)
 {
-    const char *dir = case_dir("versions");
+    const char *dir = tl_case_dir("versions");
     char sha[ST_SHA_HEX];
     struct st_function fn = {0};
     struct seen seen = {0};
@@ -412,7 +372,7 @@ out:
 
 static int test_list_delete(void)
 {
-    const char *dir = case_dir("list");
+    const char *dir = tl_case_dir("list");
     char sha[ST_SHA_HEX];
     struct st_function fn = {0};
     struct seen seen = {0};
@@ -508,7 +468,7 @@ static int collect_inv(const struct st_invocation *inv, void *arg)
 
 static int test_invocations_order(void)
 {
-    const char *dir = case_dir("inv");
+    const char *dir = tl_case_dir("inv");
     struct st_invocation inv[4];
     struct inv_seen seen = {0};
     struct st *st = NULL;
@@ -557,7 +517,7 @@ out:
 
 static int test_invocations_retention(void)
 {
-    const char *dir = case_dir("retention");
+    const char *dir = tl_case_dir("retention");
     size_t n = ST_INVOCATIONS_KEEP + 5, i;
     struct st_invocation *inv = NULL, one;
     struct inv_seen seen = {0};
@@ -601,7 +561,7 @@ out:
 
 static int test_reopen_persists(void)
 {
-    const char *dir = case_dir("reopen");
+    const char *dir = tl_case_dir("reopen");
     char sha[ST_SHA_HEX];
     struct st_function fn = {0};
     struct st_invocation inv;
@@ -642,10 +602,7 @@ out:
     return ok;
 }
 
-static const struct {
-    const char *name;
-    int (*fn)(void);
-} cases[] = {
+static const struct tl_case cases[] = {
     {"store_open_creates_folder", test_open_creates_folder},
     {"store_open_refuses_newer_schema", test_open_refuses_newer_schema},
     {"store_image_round_trip", test_image_round_trip},
@@ -659,34 +616,13 @@ static const struct {
     {"store_reopen_persists", test_reopen_persists},
 };
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 int main(void)
 {
-    size_t i, n = sizeof(cases) / sizeof(cases[0]);
-    int failed = 0;
+    int rc;
 
-    if (!mkdtemp(root)) {
-        fprintf(stderr, "mkdtemp %s: %s\n", root, strerror(errno));
+    if (tl_root_make("store") < 0)
         return 1;
-    }
-    for (i = 0; i < n; i++) {
-        fail_msg[0] = '\0';
-        if (cases[i].fn() == 0) {
-            printf("PASS %s\n", cases[i].name);
-        } else {
-            printf("FAIL %s: %s\n", cases[i].name, fail_msg);
-            failed++;
-        }
-    }
-    nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    printf("%zu passed, %d failed\n", n - (size_t)failed, failed);
-    return failed ? 1 : 0;
+    rc = tl_run_all(cases, sizeof(cases) / sizeof(cases[0]));
+    tl_root_remove();
+    return rc;
 }

@@ -1,8 +1,6 @@
 /* test_store_objects.c: the object store and the event queue, in a tmp dir. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,38 +10,10 @@
 
 #include "store/objects.h"
 #include "store/store.h"
+#include "tests/testlib.h"
 
 /* MD5 of "hello" (RFC 1321 test suite style, checked with md5sum). */
 #define MD5_HELLO "5d41402abc4b2a76b9719d911017c592"
-
-static char root[] = "/tmp/mayfly-test-objects-XXXXXX";
-static char fail_msg[512];
-
-#define CHECK(cond, ...)                                                       \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fail_at(__LINE__, __VA_ARGS__);                                    \
-            goto out;                                                          \
-        }                                                                      \
-    } while (0)
-
-#define CHECK_RC(expr, want)                                                   \
-    do {                                                                       \
-        int rc_ = (expr);                                                      \
-        CHECK(rc_ == (want), "%s returned %d (%s), want %d", #expr, rc_,       \
-              rc_ < 0 ? strerror(-rc_) : "ok", (want));                        \
-    } while (0)
-
-static void fail_at(int line, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    n = snprintf(fail_msg, sizeof(fail_msg), "line %d: ", line);
-    va_start(ap, fmt);
-    vsnprintf(fail_msg + n, sizeof(fail_msg) - (size_t)n, fmt, ap);
-    va_end(ap);
-}
 
 static int64_t now_ms(void)
 {
@@ -51,14 +21,6 @@ static int64_t now_ms(void)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static const char *case_dir(const char *name)
-{
-    static char path[256];
-
-    snprintf(path, sizeof(path), "%s/%s", root, name);
-    return path;
 }
 
 static int put(struct st *st, const char *bucket, const char *key,
@@ -127,7 +89,7 @@ out:
 
 static int test_buckets(void)
 {
-    const char *dir = case_dir("buckets");
+    const char *dir = tl_case_dir("buckets");
     struct st *st = NULL;
     int ok = -1;
 
@@ -151,7 +113,7 @@ out:
 
 static int test_put_get_replace(void)
 {
-    const char *dir = case_dir("putget");
+    const char *dir = tl_case_dir("putget");
     struct st_put text = {.content_type = "text/plain"};
     struct st_object o = {0}, p = {0};
     struct st *st = NULL;
@@ -228,7 +190,7 @@ static int test_list(void)
 {
     static const char *const keys[] = {"a.txt", "b/1", "b/2", "b/c/3",
                                        "c",     "d/x", "d/y"};
-    const char *dir = case_dir("list");
+    const char *dir = tl_case_dir("list");
     struct listing l;
     struct st *st = NULL;
     bool tr = false;
@@ -288,7 +250,7 @@ static int take_cb(const struct st_event *ev, void *arg)
 
 static int test_events_route(void)
 {
-    const char *dir = case_dir("route");
+    const char *dir = tl_case_dir("route");
     struct st_put deep = {.depth = ST_EVENT_DEPTH_MAX + 1};
     struct taken t = {0};
     struct st *st = NULL;
@@ -336,7 +298,7 @@ out:
 
 static int test_events_lifecycle(void)
 {
-    const char *dir = case_dir("lifecycle");
+    const char *dir = tl_case_dir("lifecycle");
     struct taken t = {0};
     struct st *st = NULL;
     int64_t now = now_ms();
@@ -391,7 +353,7 @@ out:
 
 static int test_events_enqueue(void)
 {
-    const char *dir = case_dir("enqueue");
+    const char *dir = tl_case_dir("enqueue");
     struct st_event_in in[3] = {
         {"ObjectCreated:Put", "ext", "a b.txt", 3, "abc", "{\"r\":1}"},
         {"ObjectRemoved:Delete", "ext", "a b.txt", -1, "", "{\"r\":2}"},
@@ -416,7 +378,7 @@ out:
 
 static int test_sweep(void)
 {
-    const char *dir = case_dir("sweep");
+    const char *dir = tl_case_dir("sweep");
     struct st *st = NULL;
     char path[400];
     int fd, ok = -1;
@@ -441,10 +403,7 @@ out:
     return ok;
 }
 
-static const struct {
-    const char *name;
-    int (*fn)(void);
-} cases[] = {
+static const struct tl_case cases[] = {
     {"store_objects_names", test_names},
     {"store_objects_buckets", test_buckets},
     {"store_objects_put_get_replace", test_put_get_replace},
@@ -455,34 +414,13 @@ static const struct {
     {"store_objects_sweep", test_sweep},
 };
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 int main(void)
 {
-    size_t i, n = sizeof(cases) / sizeof(cases[0]);
-    int failed = 0;
+    int rc;
 
-    if (!mkdtemp(root)) {
-        fprintf(stderr, "mkdtemp %s: %s\n", root, strerror(errno));
+    if (tl_root_make("objects") < 0)
         return 1;
-    }
-    for (i = 0; i < n; i++) {
-        fail_msg[0] = '\0';
-        if (cases[i].fn() == 0) {
-            printf("PASS %s\n", cases[i].name);
-        } else {
-            printf("FAIL %s: %s\n", cases[i].name, fail_msg);
-            failed++;
-        }
-    }
-    nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    printf("%zu passed, %d failed\n", n - (size_t)failed, failed);
-    return failed ? 1 : 0;
+    rc = tl_run_all(cases, sizeof(cases) / sizeof(cases[0]));
+    tl_root_remove();
+    return rc;
 }

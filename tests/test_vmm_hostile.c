@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/testlib.h"
 #include "vmm/vmm.h"
 
 #define MEM_MIB 8
@@ -42,7 +43,6 @@ struct hcase {
 static struct vmm *vmm;
 static struct vmm_image *good, *hello;
 static const char *guest_dir = "build/tests/guests";
-static unsigned failures;
 static unsigned long invocations, crashes_seen, timeouts_seen;
 
 /* ---- object host services ---------------------------------------------- */
@@ -84,23 +84,6 @@ static const struct vmm_host_ops test_ops = {
 };
 
 /* ---- verdicts ----------------------------------------------------------- */
-
-static void pass(const char *name)
-{
-    printf("PASS %s\n", name);
-}
-
-static void fail(const char *name, const char *fmt, ...)
-{
-    va_list ap;
-
-    printf("FAIL %s: ", name);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    failures++;
-}
 
 static int why(char *buf, size_t n, const char *fmt, ...)
 {
@@ -239,6 +222,18 @@ static int still_serving(char *buf, size_t n)
     return bad;
 }
 
+/* PASS unless bad is set (its reason in err) or the well-behaved guests no
+ * longer answer as they should. */
+static void verdict_serving(const char *name, int bad, char *err, size_t n)
+{
+    if (!bad && still_serving(err, n))
+        bad = -1;
+    if (bad)
+        tl_fail(name, "%s", err);
+    else
+        tl_pass(name);
+}
+
 /* ---- checks for guests that are allowed to answer ---------------------- */
 
 static int check_oom(const struct vmm_result *r, char *buf, size_t n)
@@ -257,12 +252,23 @@ static int check_oom(const struct vmm_result *r, char *buf, size_t n)
     return 0;
 }
 
-static int check_log_flood(const struct vmm_result *r, char *buf, size_t n)
+/* 0 if the guest answered `status` with exactly `body`, else -1 and why. */
+static int answered(const struct vmm_result *r, char *buf, size_t n,
+                    int status, const char *body)
 {
-    if (r->status != 200 || r->body_len != 8 ||
-        memcmp(r->body, "flooded\n", 8) != 0)
+    size_t len = strlen(body);
+
+    if (r->status != status || r->body_len != len ||
+        memcmp(r->body, body, len) != 0)
         return why(buf, n, "answered %d \"%.*s\"", r->status,
                    (int)r->body_len, r->body);
+    return 0;
+}
+
+static int check_log_flood(const struct vmm_result *r, char *buf, size_t n)
+{
+    if (answered(r, buf, n, 200, "flooded\n") < 0)
+        return -1;
     if (!r->log_truncated || r->log_len != 64 * 1024)
         return why(buf, n, "log of %zu bytes, truncated=%d (want the "
                    "64 KiB cap and the flag)", r->log_len,
@@ -301,21 +307,15 @@ static int check_stamps(const struct vmm_result *r, char *buf, size_t n)
 
 static int check_clean(const struct vmm_result *r, char *buf, size_t n)
 {
-    if (r->status != 200 || r->body_len != 6 ||
-        memcmp(r->body, "clean\n", 6) != 0)
-        return why(buf, n, "answered %d \"%.*s\"", r->status,
-                   (int)r->body_len, r->body);
-    return 0;
+    return answered(r, buf, n, 200, "clean\n");
 }
 
 static int check_obj(const struct vmm_result *r, char *buf, size_t n)
 {
     size_t len = sizeof(object) - 1;
 
-    if (r->status != 200 || r->body_len != len ||
-        memcmp(r->body, object, len) != 0)
-        return why(buf, n, "answered %d \"%.*s\"", r->status,
-                   (int)r->body_len, r->body);
+    if (answered(r, buf, n, 200, object) < 0)
+        return -1;
     if (written.calls != 1 || strcmp(written.bucket, "out-bucket") != 0 ||
         strcmp(written.key, "out/key") != 0 || written.len != len ||
         memcmp(written.data, object, len) != 0)
@@ -336,10 +336,8 @@ static int check_libos_log(const struct vmm_result *r, char *buf, size_t n)
     static const char mark[] = "...[log truncated]\n";
     const size_t m = sizeof(mark) - 1;
 
-    if (r->status != 200 || r->body_len != 8 ||
-        memcmp(r->body, "flooded\n", 8) != 0)
-        return why(buf, n, "answered %d \"%.*s\"", r->status,
-                   (int)r->body_len, r->body);
+    if (answered(r, buf, n, 200, "flooded\n") < 0)
+        return -1;
     if (!r->log_truncated || r->log_len > 16384 || r->log_len < m ||
         memcmp(r->log + r->log_len - m, mark, m) != 0)
         return why(buf, n, "log of %zu bytes, truncated=%d, no mark",
@@ -360,11 +358,7 @@ static int check_libos_bad(const struct vmm_result *r, char *buf, size_t n)
 
 static int check_stub(const struct vmm_result *r, char *buf, size_t n)
 {
-    if (r->status != 200 || r->body_len != 13 ||
-        memcmp(r->body, "ran the stub\n", 13) != 0)
-        return why(buf, n, "answered %d \"%.*s\"", r->status,
-                   (int)r->body_len, r->body);
-    return 0;
+    return answered(r, buf, n, 200, "ran the stub\n");
 }
 
 /* A timeout of `ms` fired; allow for a slow machine but not for a hang. */
@@ -546,7 +540,7 @@ static void run_case(const struct hcase *c)
     rc = load_mib(c->name, c->mem_mib ? c->mem_mib : MEM_MIB, &img, err,
                   sizeof(err));
     if (rc) {
-        fail(name, "load: %s", err);
+        tl_fail(name, "load: %s", err);
         return;
     }
     memset(&written, 0, sizeof(written));
@@ -556,9 +550,9 @@ static void run_case(const struct hcase *c)
                     c->max_response, c->ops ? &test_ops : NULL, &r);
     if (check_outcome(c, rc, &r, err, sizeof(err)) == 0 &&
         still_serving(err, sizeof(err)) == 0)
-        pass(name);
+        tl_pass(name);
     else
-        fail(name, "%s", err);
+        tl_fail(name, "%s", err);
     vmm_result_free(&r);
     vmm_image_put(img);
 }
@@ -574,13 +568,13 @@ static void elf_case(const char *file, const char *want)
     snprintf(name, sizeof(name), "vmm_hostile_elf_%s", file + 4);
     rc = load(file, &img, err, sizeof(err));
     if (rc == -ENOENT)
-        fail(name, "%s", err);
+        tl_fail(name, "%s", err);
     else if (rc == 0)
-        fail(name, "image was accepted");
+        tl_fail(name, "image was accepted");
     else if (rc != -EINVAL || !strstr(err, want))
-        fail(name, "rc %d \"%s\", want -EINVAL \"%s\"", rc, err, want);
+        tl_fail(name, "rc %d \"%s\", want -EINVAL \"%s\"", rc, err, want);
     else
-        pass(name);
+        tl_pass(name);
     if (rc == 0)
         vmm_image_put(img);
 }
@@ -606,17 +600,17 @@ static void request_too_big(void)
     int rc;
 
     if (!body) {
-        fail(name, "out of memory");
+        tl_fail(name, "out of memory");
         return;
     }
     rc = invoke(good, body, len, 0, 0, &r);
     if (rc != VMM_ELIMIT || !strstr(r.reason, "does not fit"))
-        fail(name, "got %s (%s), want VMM_ELIMIT", error_name(rc),
-             r.reason);
+        tl_fail(name, "got %s (%s), want VMM_ELIMIT", error_name(rc),
+                r.reason);
     else if (still_serving(err, sizeof(err)))
-        fail(name, "%s", err);
+        tl_fail(name, "%s", err);
     else
-        pass(name);
+        tl_pass(name);
     vmm_result_free(&r);
     free(body);
 }
@@ -665,21 +659,21 @@ static void secret_cases(void)
     int bad = 0;
 
     if (load("secret_plant", &planter, err, sizeof(err))) {
-        fail(name, "load: %s", err);
+        tl_fail(name, "load: %s", err);
         return;
     }
     if (load("secret_scan", &scanner, err, sizeof(err))) {
-        fail(name, "load: %s", err);
+        tl_fail(name, "load: %s", err);
         vmm_image_put(planter);
         return;
     }
 
     if (scan_for(scanner, canary, answer, sizeof(answer)) != 0)
-        fail("vmm_hostile_secret_scanner_works", "%s", answer);
+        tl_fail("vmm_hostile_secret_scanner_works", "%s", answer);
     else if (strncmp(answer, "clean", 5) == 0)
-        fail("vmm_hostile_secret_scanner_works", "canary not found");
+        tl_fail("vmm_hostile_secret_scanner_works", "canary not found");
     else
-        pass("vmm_hostile_secret_scanner_works");
+        tl_pass("vmm_hostile_secret_scanner_works");
 
     /* Several rounds, so that pooled VMs of every age take part. */
     for (int round = 0; round < 6 && !bad; round++) {
@@ -697,12 +691,7 @@ static void secret_cases(void)
             bad = why(err, sizeof(err), "round %d: secret %s %s", round,
                       hex, answer);
     }
-    if (!bad && still_serving(err, sizeof(err)))
-        bad = -1;
-    if (bad)
-        fail(name, "%s", err);
-    else
-        pass(name);
+    verdict_serving(name, bad, err, sizeof(err));
     vmm_image_put(scanner);
     vmm_image_put(planter);
 }
@@ -719,7 +708,7 @@ static void entry_state_primed(void)
     int bad = 0;
 
     if (load("entry_state", &img, err, sizeof(err))) {
-        fail(name, "load: %s", err);
+        tl_fail(name, "load: %s", err);
         return;
     }
     for (int i = 0; i < 5 && !bad; i++) {
@@ -734,9 +723,9 @@ static void entry_state_primed(void)
     }
     vmm_image_put(img);
     if (bad)
-        fail(name, "%s", err);
+        tl_fail(name, "%s", err);
     else
-        pass(name);
+        tl_pass(name);
 }
 
 /* ---- AVX state ----------------------------------------------------------
@@ -785,12 +774,7 @@ static void ymm_case(void)
                       r.body ? r.body : r.reason);
         vmm_result_free(&r);
     }
-    if (!bad && still_serving(err, sizeof(err)))
-        bad = -1;
-    if (bad)
-        fail(name, "%s", err);
-    else
-        pass(name);
+    verdict_serving(name, bad, err, sizeof(err));
 }
 
 static void avx_cases(void)
@@ -804,12 +788,12 @@ static void avx_cases(void)
     int refused = rc == VMM_ECRASH && matches(r.reason, UD);
 
     if (!ran && !refused)
-        fail(name, "got %s (%s), want #UD or a normal answer",
-             error_name(rc), r.reason[0] ? r.reason : err);
+        tl_fail(name, "got %s (%s), want #UD or a normal answer",
+                error_name(rc), r.reason[0] ? r.reason : err);
     else if (still_serving(err, sizeof(err)))
-        fail(name, "%s", err);
+        tl_fail(name, "%s", err);
     else
-        pass(name);
+        tl_pass(name);
     vmm_result_free(&r);
     if (ran)
         ymm_case();
@@ -836,23 +820,23 @@ static void stats_case(const struct vmm_stats *before)
     crashes = (unsigned long)(st.crashes - before->crashes);
     timeouts = (unsigned long)(st.timeouts - before->timeouts);
     if (crashes != crashes_seen || timeouts != timeouts_seen)
-        fail(name, "crashes %lu timeouts %lu, but saw %lu and %lu",
-             crashes, timeouts, crashes_seen, timeouts_seen);
+        tl_fail(name, "crashes %lu timeouts %lu, but saw %lu and %lu",
+                crashes, timeouts, crashes_seen, timeouts_seen);
     else if (st.vms_created - before->vms_created < invocations)
-        fail(name, "%llu VMs created for %lu invocations",
-             (unsigned long long)(st.vms_created - before->vms_created),
-             invocations);
+        tl_fail(name, "%llu VMs created for %lu invocations",
+                (unsigned long long)(st.vms_created - before->vms_created),
+                invocations);
     else if (st.vms_destroyed - before->vms_destroyed < invocations)
-        fail(name, "%llu VMs destroyed after %lu invocations",
-             (unsigned long long)(st.vms_destroyed -
-                                  before->vms_destroyed), invocations);
+        tl_fail(name, "%llu VMs destroyed after %lu invocations",
+                (unsigned long long)(st.vms_destroyed -
+                                     before->vms_destroyed), invocations);
     else if (st.vms_created != st.vms_destroyed + st.pool_depth)
-        fail(name, "created %llu != destroyed %llu + pooled %llu",
-             (unsigned long long)st.vms_created,
-             (unsigned long long)st.vms_destroyed,
-             (unsigned long long)st.pool_depth);
+        tl_fail(name, "created %llu != destroyed %llu + pooled %llu",
+                (unsigned long long)st.vms_created,
+                (unsigned long long)st.vms_destroyed,
+                (unsigned long long)st.pool_depth);
     else
-        pass(name);
+        tl_pass(name);
 }
 
 /* ---- main -------------------------------------------------------------- */
@@ -896,7 +880,7 @@ int main(void)
     }
     if (access("build/functions/hello.elf", R_OK) == 0 &&
         load("build/functions/hello.elf", &hello, err, sizeof(err)) != 0) {
-        fail("vmm_hostile_hello_image", "%s", err);
+        tl_fail("vmm_hostile_hello_image", "%s", err);
         hello = NULL;
     }
     vmm_stats(vmm, &before);
@@ -913,5 +897,5 @@ int main(void)
     vmm_image_put(hello);
     vmm_image_put(good);
     vmm_close(vmm);
-    return failures ? 1 : 0;
+    return tl_failed ? 1 : 0;
 }

@@ -423,7 +423,7 @@ def t_boto3(e):
 def t_boto3_list(e):
     s3 = e.boto3()
     keys = [f"p/{i:03d}" for i in range(25)] + ["p/sub/x", "p/sub/y",
-                                                "q/1", "a b/1"]
+                                                "q/1", "a b/1", "a+b/1"]
     for k in keys:
         s3.put_object(Bucket="boto-bucket", Key=k, Body=k.encode())
     seen, token = [], None
@@ -447,6 +447,9 @@ def t_boto3_list(e):
         [f"p/{i:03d}" for i in range(21, 25)], r
     r = s3.list_objects_v2(Bucket="boto-bucket", Prefix="a b/")
     assert [c["Key"] for c in r["Contents"]] == ["a b/1"], r
+    # A plus in a query value arrives as %2B and must stay a plus.
+    r = s3.list_objects_v2(Bucket="boto-bucket", Prefix="a+b/")
+    assert [c["Key"] for c in r["Contents"]] == ["a+b/1"], r
     r = s3.list_objects(Bucket="boto-bucket", Prefix="p/", MaxKeys=10)
     assert len(r["Contents"]) == 10 and r["IsTruncated"], r
     r = s3.list_objects(Bucket="boto-bucket", Prefix="p/",
