@@ -31,7 +31,7 @@ include tests/guests.mk
 include tests/tests.mk
 
 # Debian packages: the one place that installs things.
-DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev \
+DEB_PKGS := build-essential pkg-config clang clang-format libclang-rt-14-dev \
 	libuv1-dev node-llhttp libsqlite3-dev libjansson-dev libssl-dev \
 	curl awscli s3cmd python3-boto3 wrk qemu-system-x86 gnuplot-nox \
 	valgrind
@@ -62,3 +62,7 @@ clean:
 run: deps
 	$(MAKE) all
 	bin/fnd --functions $(B)/functions
+
+.PHONY: format
+format:
+	git ls-files '*.c' '*.h' | xargs clang-format -i

@@ -491,8 +491,8 @@ static int deploy_dir(struct gw *gw, const char *dir)
     int n = scandir(dir, &names, NULL, alphasort);
 
     if (n < 0) {
-        gw_log_errno(GW_LOG_ERROR, -errno, "cannot read --functions",
-                     "dir=%s", dir);
+        gw_log_errno(GW_LOG_ERROR, -errno, "cannot read --functions", "dir=%s",
+                     dir);
         return -1;
     }
     for (int i = 0; i < n; i++) {

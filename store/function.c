@@ -206,8 +206,7 @@ int st_function_delete(struct st *st, const char *name)
     rc = st__begin(st, true);
     if (rc < 0)
         return rc;
-    rc = st_run(st, "DELETE FROM functions WHERE name = ?1", name, 0,
-                &deleted);
+    rc = st_run(st, "DELETE FROM functions WHERE name = ?1", name, 0, &deleted);
     if (rc == 0 && deleted == 0)
         rc = -ENOENT;
     if (rc < 0)
@@ -292,8 +291,7 @@ int st_function_versions(struct st *st, const char *name,
 
     if (!st || !name || !cb)
         return -EINVAL;
-    rc = st_fn_walk(st,
-                    ST_FN_SELECT " WHERE f.name = ?1 ORDER BY f.version",
+    rc = st_fn_walk(st, ST_FN_SELECT " WHERE f.name = ?1 ORDER BY f.version",
                     name, cb, arg, &rows);
     if (rc == 0 && rows == 0)
         return -ENOENT;

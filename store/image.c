@@ -72,8 +72,7 @@ static int st_tmp_open(int dir_fd, char *tmp, size_t size)
         if (getrandom(&r, sizeof(r), 0) != sizeof(r))
             return -EIO;
         snprintf(tmp, size, ".tmp-%016llx", (unsigned long long)r);
-        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                    0600);
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd >= 0 || errno != EEXIST)
             return fd >= 0 ? fd : -errno;
     }

@@ -5,9 +5,9 @@
 
 #include "store/store_int.h"
 
-#define ST_INV_SELECT                                                      \
-    "SELECT request_id, function, version, started_ms, status, error,"    \
-    " trigger_json, log, t_wait, t_load, t_enter, t_start, t_run, t_done," \
+#define ST_INV_SELECT                                                          \
+    "SELECT request_id, function, version, started_ms, status, error,"         \
+    " trigger_json, log, t_wait, t_load, t_enter, t_start, t_run, t_done,"     \
     " t_total FROM invocations"
 
 /* The fixed-size name fields may arrive without their NUL; never read past
@@ -86,8 +86,7 @@ static int st_inv_prune_batch(struct st *st, const struct st_invocation *inv,
     return rc;
 }
 
-int st_invocations_add(struct st *st, const struct st_invocation *inv,
-                       size_t n)
+int st_invocations_add(struct st *st, const struct st_invocation *inv, size_t n)
 {
     size_t i;
     int rc;
@@ -153,8 +152,7 @@ static int st_inv_row(sqlite3_stmt *s, void *arg)
 }
 
 int st_invocations_recent(struct st *st, const char *function, int limit,
-                          int (*cb)(const struct st_invocation *inv,
-                                    void *arg),
+                          int (*cb)(const struct st_invocation *inv, void *arg),
                           void *arg)
 {
     struct st_inv_cb w = {cb, arg};

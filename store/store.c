@@ -96,7 +96,7 @@ static const char *const st_migrations[] = {
     "CREATE INDEX events_body ON events (body) WHERE body IS NOT NULL;",
 };
 
-#define ST_SCHEMA_VERSION \
+#define ST_SCHEMA_VERSION                                                      \
     ((int)(sizeof(st_migrations) / sizeof(st_migrations[0])))
 
 /* Statements before ST_FN_HEAD_BUMP touch no table, so they are prepared
@@ -119,10 +119,9 @@ static const char *const st_sql[ST_NSTMT] = {
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_FN_GET_ACTIVE] =
         ST_FN_SELECT " JOIN function_heads h"
-        " ON f.name = h.name AND f.version = h.active_version"
-        " WHERE h.name = ?1",
-    [ST_FN_GET_VERSION] =
-        ST_FN_SELECT " WHERE f.name = ?1 AND f.version = ?2",
+                     " ON f.name = h.name AND f.version = h.active_version"
+                     " WHERE h.name = ?1",
+    [ST_FN_GET_VERSION] = ST_FN_SELECT " WHERE f.name = ?1 AND f.version = ?2",
     [ST_INV_INSERT] =
         "INSERT INTO invocations (request_id, function, version,"
         " started_ms, status, error, trigger_json, log, t_wait, t_load,"
@@ -131,40 +130,28 @@ static const char *const st_sql[ST_NSTMT] = {
         " ?14, ?15)",
     /* The id of the newest record past the limit, found through the
      * (function, id) index; it and everything older of that function go. */
-    [ST_INV_PRUNE] =
-        "DELETE FROM invocations WHERE function = ?1 AND id <="
-        " (SELECT id FROM invocations WHERE function = ?1"
-        "  ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+    [ST_INV_PRUNE] = "DELETE FROM invocations WHERE function = ?1 AND id <="
+                     " (SELECT id FROM invocations WHERE function = ?1"
+                     "  ORDER BY id DESC LIMIT 1 OFFSET ?2)",
 };
 
 int st__err(int rc)
 {
     switch (rc & 0xff) {
-    case SQLITE_OK:
-        return 0;
+    case SQLITE_OK: return 0;
     case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return -EBUSY;
-    case SQLITE_NOMEM:
-        return -ENOMEM;
-    case SQLITE_READONLY:
-        return -EROFS;
-    case SQLITE_FULL:
-        return -ENOSPC;
+    case SQLITE_LOCKED: return -EBUSY;
+    case SQLITE_NOMEM: return -ENOMEM;
+    case SQLITE_READONLY: return -EROFS;
+    case SQLITE_FULL: return -ENOSPC;
     case SQLITE_PERM:
-    case SQLITE_AUTH:
-        return -EACCES;
-    case SQLITE_CONSTRAINT:
-        return -EEXIST;
-    case SQLITE_TOOBIG:
-        return -E2BIG;
-    case SQLITE_INTERRUPT:
-        return -EINTR;
+    case SQLITE_AUTH: return -EACCES;
+    case SQLITE_CONSTRAINT: return -EEXIST;
+    case SQLITE_TOOBIG: return -E2BIG;
+    case SQLITE_INTERRUPT: return -EINTR;
     case SQLITE_MISUSE:
-    case SQLITE_RANGE:
-        return -EINVAL;
-    default:
-        return -EIO;
+    case SQLITE_RANGE: return -EINVAL;
+    default: return -EIO;
     }
 }
 
@@ -296,8 +283,8 @@ static int st_open_dirs(struct st *st)
         rc = -errno;
         goto close_dir;
     }
-    st->images_fd = openat(st->dir_fd, ST_IMAGES_NAME,
-                           O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    st->images_fd =
+        openat(st->dir_fd, ST_IMAGES_NAME, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (st->images_fd < 0) {
         rc = -errno;
         goto close_dir;
@@ -306,8 +293,8 @@ static int st_open_dirs(struct st *st)
         rc = -errno;
         goto close_images;
     }
-    st->objects_fd = openat(st->dir_fd, ST_OBJECTS_NAME,
-                            O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    st->objects_fd =
+        openat(st->dir_fd, ST_OBJECTS_NAME, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (st->objects_fd < 0) {
         rc = -errno;
         goto close_images;
@@ -351,10 +338,9 @@ static int st_open_db(struct st *st)
 
     if (asprintf(&path, "%s/%s", st->dir, ST_DB_NAME) < 0)
         return -ENOMEM;
-    rc = sqlite3_open_v2(path, &st->db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                             SQLITE_OPEN_NOMUTEX,
-                         NULL);
+    rc = sqlite3_open_v2(
+        path, &st->db,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     free(path);
     if (rc != SQLITE_OK) {
         rc = st__err(rc);
@@ -384,8 +370,7 @@ static int st_prepare(struct st *st, int from, int to)
 
     for (i = from; i < to; i++) {
         rc = sqlite3_prepare_v3(st->db, st_sql[i], -1,
-                                SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
-                                NULL);
+                                SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL);
         if (rc != SQLITE_OK)
             return st__err(rc);
     }

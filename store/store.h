@@ -22,19 +22,19 @@
 
 struct st;
 
-#define ST_NAME_MAX 63  /* function names: [a-z0-9][a-z0-9_-]{0,62} */
-#define ST_SHA_HEX 65   /* 64 hex digits + NUL */
+#define ST_NAME_MAX 63           /* function names: [a-z0-9][a-z0-9_-]{0,62} */
+#define ST_SHA_HEX 65            /* 64 hex digits + NUL */
 #define ST_INVOCATIONS_KEEP 1000 /* newest records kept per function */
 
 struct st_function {
     char name[ST_NAME_MAX + 1];
-    int64_t version;          /* 1, 2, ... per name; immutable once made */
+    int64_t version; /* 1, 2, ... per name; immutable once made */
     char image_sha[ST_SHA_HEX];
     uint32_t memory_mib;
     uint32_t timeout_ms;
-    int64_t created_ms;       /* Unix time in ms */
-    char *config_json;        /* owned: env, routes, triggers as JSON text,
-                                 or NULL; free with st_function_clear */
+    int64_t created_ms; /* Unix time in ms */
+    char *config_json;  /* owned: env, routes, triggers as JSON text,
+                           or NULL; free with st_function_clear */
 };
 
 /* One invocation's record; all durations in nanoseconds. */
@@ -93,8 +93,7 @@ int st_invocations_add(struct st *st, const struct st_invocation *inv,
 /* Calls cb for the `limit` most recent invocations of `function` (all
  * functions if NULL), newest first. */
 int st_invocations_recent(struct st *st, const char *function, int limit,
-                          int (*cb)(const struct st_invocation *inv,
-                                    void *arg),
+                          int (*cb)(const struct st_invocation *inv, void *arg),
                           void *arg);
 
 #endif /* MAYFLY_STORE_H */

@@ -55,12 +55,12 @@ struct st {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_NSTMT];
     sqlite3_stmt *obj_stmt[ST_OBJ_NSTMT];
-    bool tx_durable;    /* the open transaction restores NORMAL at its end */
+    bool tx_durable; /* the open transaction restores NORMAL at its end */
 };
 
 /* The columns st_fn_from_row reads, in its order; f is the functions table. */
-#define ST_FN_SELECT                                                      \
-    "SELECT f.name, f.version, f.image_sha, f.memory_mib, f.timeout_ms," \
+#define ST_FN_SELECT                                                           \
+    "SELECT f.name, f.version, f.image_sha, f.memory_mib, f.timeout_ms,"       \
     " f.created_ms, f.config_json FROM functions f"
 
 /* Returns the cached statement `id`, reset and with its bindings cleared. */

@@ -43,8 +43,8 @@ static void put_note(uint8_t *p, uint32_t namesz, uint32_t descsz,
     memcpy(p + 20, &desc, 4);
 }
 
-static void set_load(Elf64_Phdr *ph, uint32_t flags, uint64_t off,
-                     uint64_t va, uint64_t filesz, uint64_t memsz)
+static void set_load(Elf64_Phdr *ph, uint32_t flags, uint64_t off, uint64_t va,
+                     uint64_t filesz, uint64_t memsz)
 {
     *ph = (Elf64_Phdr){
         .p_type = PT_LOAD,
@@ -78,11 +78,13 @@ static void base(struct img *m)
     m->eh->e_phnum = 3;
     set_load(&m->ph[0], PF_R | PF_X, 0, TEXT_VA, 0x500, 0x500);
     set_load(&m->ph[1], PF_R | PF_W, 0x500, DATA_VA, 0x100, 0x2000);
-    m->ph[2] = (Elf64_Phdr){.p_type = PT_NOTE, .p_flags = PF_R,
+    m->ph[2] = (Elf64_Phdr){.p_type = PT_NOTE,
+                            .p_flags = PF_R,
                             .p_offset = NOTE_OFF,
                             .p_vaddr = TEXT_VA + NOTE_OFF,
                             .p_paddr = TEXT_VA + NOTE_OFF,
-                            .p_filesz = NOTE_LEN, .p_memsz = NOTE_LEN,
+                            .p_filesz = NOTE_LEN,
+                            .p_memsz = NOTE_LEN,
                             .p_align = 4};
     put_note(m->b + NOTE_OFF, sizeof(MF_NOTE_NAME), 4, MF_NOTE_TYPE,
              MF_NOTE_NAME, MF_ABI_VERSION);
@@ -161,9 +163,8 @@ static void valid_cases(void)
     else if (t->vaddr != TEXT_VA || t->memsz != 0x500 || t->offset != 0 ||
              t->filesz != 0x500 || !t->executable || t->writable)
         verdict(name, "text segment fields wrong");
-    else if (d->vaddr != DATA_VA || d->memsz != 0x2000 ||
-             d->offset != 0x500 || d->filesz != 0x100 || d->executable ||
-             !d->writable)
+    else if (d->vaddr != DATA_VA || d->memsz != 0x2000 || d->offset != 0x500 ||
+             d->filesz != 0x100 || d->executable || !d->writable)
         verdict(name, "data segment fields wrong");
     else
         verdict(name, NULL);
@@ -302,8 +303,7 @@ static void segment_cases(void)
     m.ph[1].p_vaddr = m.ph[1].p_paddr = MEM - 0x2000;
     if (accept("elf_seg_ends_at_memory_end", &m, &e) == 0)
         verdict("elf_seg_ends_at_memory_end",
-                e.end == MEM ? NULL : "end 0x%llx",
-                (unsigned long long)e.end);
+                e.end == MEM ? NULL : "end 0x%llx", (unsigned long long)e.end);
 
     base(&m);
     m.ph[1].p_flags = PF_R | PF_W | PF_X;
@@ -335,8 +335,8 @@ static void segment_cases(void)
     m.ph[1].p_filesz = 0;
     m.ph[1].p_offset = UINT64_MAX;
     if (accept("elf_empty_load_ignored", &m, &e) == 0)
-        verdict("elf_empty_load_ignored",
-                e.nsegs == 1 ? NULL : "nsegs %u", e.nsegs);
+        verdict("elf_empty_load_ignored", e.nsegs == 1 ? NULL : "nsegs %u",
+                e.nsegs);
 
     base(&m);
     m.ph[0].p_type = PT_NULL;
@@ -348,8 +348,8 @@ static void segment_cases(void)
 static void add_loads(struct img *m, unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
-        set_load(&m->ph[3 + i], PF_R | PF_W, 0x500,
-                 0x200000 + 0x1000ULL * i, 0x10, 0x10);
+        set_load(&m->ph[3 + i], PF_R | PF_W, 0x500, 0x200000 + 0x1000ULL * i,
+                 0x10, 0x10);
     m->eh->e_phnum = (Elf64_Half)(3 + n);
 }
 
@@ -369,14 +369,14 @@ static void count_cases(void)
     reject("elf_too_many_loads", &m, "more than 8 PT_LOAD segments");
 
     base(&m);
-    m.ph[3] = (Elf64_Phdr){.p_type = PT_INTERP, .p_offset = 0x400,
-                           .p_filesz = 8};
+    m.ph[3] =
+        (Elf64_Phdr){.p_type = PT_INTERP, .p_offset = 0x400, .p_filesz = 8};
     m.eh->e_phnum = 4;
     reject("elf_pt_interp", &m, "dynamic images are not supported");
 
     base(&m);
-    m.ph[3] = (Elf64_Phdr){.p_type = PT_DYNAMIC, .p_offset = 0x400,
-                           .p_filesz = 16};
+    m.ph[3] =
+        (Elf64_Phdr){.p_type = PT_DYNAMIC, .p_offset = 0x400, .p_filesz = 16};
     m.eh->e_phnum = 4;
     reject("elf_pt_dynamic", &m, "dynamic images are not supported");
 

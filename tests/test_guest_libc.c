@@ -100,17 +100,17 @@ static void t_fail(int line, const char *fmt, ...)
     va_end(ap);
 }
 
-#define CHECK(cond)                                                           \
-    do {                                                                      \
-        if (!(cond))                                                          \
-            t_fail(__LINE__, "%s", #cond);                                    \
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            t_fail(__LINE__, "%s", #cond);                                     \
     } while (0)
 
-#define CHECK_STR(got, want)                                                  \
-    do {                                                                      \
-        const char *g_ = (got), *w_ = (want);                                 \
-        if (strcmp(g_, w_) != 0)                                              \
-            t_fail(__LINE__, "got \"%s\", want \"%s\"", g_, w_);              \
+#define CHECK_STR(got, want)                                                   \
+    do {                                                                       \
+        const char *g_ = (got), *w_ = (want);                                  \
+        if (strcmp(g_, w_) != 0)                                               \
+            t_fail(__LINE__, "got \"%s\", want \"%s\"", g_, w_);               \
     } while (0)
 
 static void t_run(const char *name, void (*fn)(void))
@@ -135,14 +135,14 @@ static int sign(int v)
 /* ---- snprintf ------------------------------------------------------------ */
 
 /* Formats with both libraries and compares output and return value. */
-#define SAME(...)                                                             \
-    do {                                                                      \
-        char g_[256], w_[256];                                                \
-        int gn_ = mft_snprintf(g_, sizeof(g_), __VA_ARGS__);                  \
-        int wn_ = snprintf(w_, sizeof(w_), __VA_ARGS__);                      \
-        if (gn_ != wn_ || strcmp(g_, w_) != 0)                                \
-            t_fail(__LINE__, "%s: got \"%s\" (%d), want \"%s\" (%d)",         \
-                   #__VA_ARGS__, g_, gn_, w_, wn_);                           \
+#define SAME(...)                                                              \
+    do {                                                                       \
+        char g_[256], w_[256];                                                 \
+        int gn_ = mft_snprintf(g_, sizeof(g_), __VA_ARGS__);                   \
+        int wn_ = snprintf(w_, sizeof(w_), __VA_ARGS__);                       \
+        if (gn_ != wn_ || strcmp(g_, w_) != 0)                                 \
+            t_fail(__LINE__, "%s: got \"%s\" (%d), want \"%s\" (%d)",          \
+                   #__VA_ARGS__, g_, gn_, w_, wn_);                            \
     } while (0)
 
 /* Some cases combine flags that C says to ignore ("%-05d"): on purpose. */
@@ -233,32 +233,61 @@ static void test_guest_libc_snprintf_edges(void)
 /* ---- strtol family ------------------------------------------------------- */
 
 static const char *const nr_inputs[] = {
-    "0", "42", "-42", "  +17xyz", "\t\n 12", "0x1f", "0X1F", "0x", "0xg",
-    "-0x10", "077", "08", "1010", "zZ", "z", "", "   ", "-", "+", "+-1",
-    "9223372036854775807", "9223372036854775808", "-9223372036854775808",
-    "-9223372036854775809", "18446744073709551615", "18446744073709551616",
-    "-18446744073709551615", "-1", "99999999999999999999999999", "7fffffff",
-    "ffffffffffffffff", "10000000000000000", "1y",
+    "0",
+    "42",
+    "-42",
+    "  +17xyz",
+    "\t\n 12",
+    "0x1f",
+    "0X1F",
+    "0x",
+    "0xg",
+    "-0x10",
+    "077",
+    "08",
+    "1010",
+    "zZ",
+    "z",
+    "",
+    "   ",
+    "-",
+    "+",
+    "+-1",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "-9223372036854775809",
+    "18446744073709551615",
+    "18446744073709551616",
+    "-18446744073709551615",
+    "-1",
+    "99999999999999999999999999",
+    "7fffffff",
+    "ffffffffffffffff",
+    "10000000000000000",
+    "1y",
 };
 
-static const int nr_bases[] = { 0, 2, 8, 10, 16, 36 };
+static const int nr_bases[] = {0, 2, 8, 10, 16, 36};
 
 /* Runs one parser of each library on s and compares value, end and errno.
  */
-#define NR_SAME(fn, s, base)                                                  \
-    do {                                                                      \
-        char *ge_, *we_;                                                      \
-        int gerr_, werr_;                                                     \
-        mft_errno = 0;                                                        \
-        errno = 0;                                                            \
-        __typeof__(fn(s, NULL, 0)) g_ = mft_##fn(s, &ge_, base);              \
-        __typeof__(fn(s, NULL, 0)) w_ = fn(s, &we_, base);                    \
-        gerr_ = mft_errno;                                                    \
-        werr_ = errno;                                                        \
-        if (g_ != w_ || ge_ != we_ || gerr_ != werr_)                         \
-            t_fail(__LINE__, #fn "(\"%s\", %d): got %lld end+%td errno %d, " \
-                   "want %lld end+%td errno %d", s, base, (long long)g_,      \
-                   ge_ - (s), gerr_, (long long)w_, we_ - (s), werr_);        \
+#define NR_SAME(fn, s, base)                                                   \
+    do {                                                                       \
+        char *ge_, *we_;                                                       \
+        int gerr_, werr_;                                                      \
+        mft_errno = 0;                                                         \
+        errno = 0;                                                             \
+        __typeof__(fn(s, NULL, 0)) g_ = mft_##fn(s, &ge_, base);               \
+        __typeof__(fn(s, NULL, 0)) w_ = fn(s, &we_, base);                     \
+        gerr_ = mft_errno;                                                     \
+        werr_ = errno;                                                         \
+        if (g_ != w_ || ge_ != we_ || gerr_ != werr_)                          \
+            t_fail(__LINE__,                                                   \
+                   #fn "(\"%s\", %d): got %lld end+%td errno %d, "             \
+                       "want %lld end+%td errno %d",                           \
+                   s, base, (long long)g_, ge_ - (s), gerr_, (long long)w_,    \
+                   we_ - (s), werr_);                                          \
     } while (0)
 
 static void test_guest_libc_strtol_vs_glibc(void)
@@ -304,8 +333,8 @@ static void test_guest_libc_strtol_edges(void)
 /* ---- strings and memory -------------------------------------------------- */
 
 static const char *const str_inputs[] = {
-    "", "a", "abc", "abd", "ab", "ABC", "aBc", "abcabcabd", "\xff", "\x7f",
-    "hello, world", "Hello, World", "zzz",
+    "",          "a",    "abc",  "abd",          "ab",           "ABC", "aBc",
+    "abcabcabd", "\xff", "\x7f", "hello, world", "Hello, World", "zzz",
 };
 #define N_STR (sizeof(str_inputs) / sizeof(str_inputs[0]))
 
@@ -597,14 +626,10 @@ static uint64_t rng(void)
 static size_t rng_size(void)
 {
     switch (rng() % 4) {
-    case 0:
-        return rng() % 32;
-    case 1:
-        return rng() % 512;
-    case 2:
-        return rng() % 4096;
-    default:
-        return rng() % 40000;
+    case 0: return rng() % 32;
+    case 1: return rng() % 512;
+    case 2: return rng() % 4096;
+    default: return rng() % 40000;
     }
 }
 
@@ -668,16 +693,14 @@ int main(void)
     t_run("test_guest_libc_snprintf_truncation",
           test_guest_libc_snprintf_truncation);
     t_run("test_guest_libc_snprintf_edges", test_guest_libc_snprintf_edges);
-    t_run("test_guest_libc_strtol_vs_glibc",
-          test_guest_libc_strtol_vs_glibc);
+    t_run("test_guest_libc_strtol_vs_glibc", test_guest_libc_strtol_vs_glibc);
     t_run("test_guest_libc_strtol_edges", test_guest_libc_strtol_edges);
     t_run("test_guest_libc_string_compare", test_guest_libc_string_compare);
     t_run("test_guest_libc_string_search", test_guest_libc_string_search);
     t_run("test_guest_libc_string_copy", test_guest_libc_string_copy);
     t_run("test_guest_libc_memmove", test_guest_libc_memmove);
     t_run("test_guest_libc_ctype", test_guest_libc_ctype);
-    t_run("test_guest_libc_malloc_alignment",
-          test_guest_libc_malloc_alignment);
+    t_run("test_guest_libc_malloc_alignment", test_guest_libc_malloc_alignment);
     t_run("test_guest_libc_malloc_oom", test_guest_libc_malloc_oom);
     t_run("test_guest_libc_realloc", test_guest_libc_realloc);
     t_run("test_guest_libc_calloc", test_guest_libc_calloc);

@@ -13,9 +13,9 @@
 #include "tests/testlib.h"
 
 /* SHA-256 of "abc" and of the empty string (FIPS 180-2 examples). */
-#define SHA_ABC \
+#define SHA_ABC                                                                \
     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-#define SHA_EMPTY \
+#define SHA_EMPTY                                                              \
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 static int user_version(const char *dir, int set)
@@ -77,8 +77,7 @@ static int test_open_creates_folder(void)
     CHECK_RC(st_open(&st, dir), 0);
     CHECK(strcmp(st_dir(st), dir) == 0, "st_dir is %s", st_dir(st));
     CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode), "no folder %s", dir);
-    CHECK((sb.st_mode & 0777) == 0700, "mode %o, want 700",
-          sb.st_mode & 0777);
+    CHECK((sb.st_mode & 0777) == 0700, "mode %o, want 700", sb.st_mode & 0777);
     snprintf(path, sizeof(path), "%s/images", dir);
     CHECK(stat(path, &sb) == 0 && S_ISDIR(sb.st_mode), "no images/");
     CHECK_RC(put_str(st, "abc", sha), 0);
@@ -270,7 +269,10 @@ static int test_deploy_rejects(void)
         "", "-a", "_a", "A", "hello World", "a/b", "..", "a.b", "caf\xc3\xa9",
     };
     static const char *const good[] = {
-        "a", "0", "a-b_c9", "x--",
+        "a",
+        "0",
+        "a-b_c9",
+        "x--",
         "a12345678901234567890123456789012345678901234567890123456789012",
     };
     const char *dir = tl_case_dir("names");
@@ -360,8 +362,7 @@ static int test_versions_activate(void)
     /* A new deploy becomes active even when an older one was chosen. */
     CHECK_RC(deploy(st, "fn", sha, NULL, NULL), 0);
     CHECK_RC(st_function_get(st, "fn", 0, &fn), 0);
-    CHECK(fn.version == 4, "active v%lld after deploy",
-          (long long)fn.version);
+    CHECK(fn.version == 4, "active v%lld after deploy", (long long)fn.version);
     CHECK_RC(st_function_versions(st, "nobody", collect, &seen), -ENOENT);
     ok = 0;
 out:
@@ -499,16 +500,15 @@ static int test_invocations_order(void)
     CHECK_RC(st_invocations_recent(st, NULL, 100, collect_inv, &seen), 0);
     CHECK(seen.n == 5 && strcmp(seen.first, "req-a-4") == 0 &&
               strcmp(seen.last, "req-full-0") == 0 && seen.has_fields,
-          "all: n=%d first %s last %s fields %d", seen.n, seen.first,
-          seen.last, seen.has_fields);
+          "all: n=%d first %s last %s fields %d", seen.n, seen.first, seen.last,
+          seen.has_fields);
 
     memset(&seen, 0, sizeof(seen));
     CHECK_RC(st_invocations_recent(st, NULL, 2, collect_inv, &seen), 0);
     CHECK(seen.n == 2 && strcmp(seen.last, "req-a-3") == 0,
           "limit 2: n=%d last %s", seen.n, seen.last);
     CHECK_RC(st_invocations_recent(st, "zzz", 5, collect_inv, &seen), 0);
-    CHECK_RC(st_invocations_recent(st, NULL, -1, collect_inv, &seen),
-             -EINVAL);
+    CHECK_RC(st_invocations_recent(st, NULL, -1, collect_inv, &seen), -EINVAL);
     ok = 0;
 out:
     st_close(st);

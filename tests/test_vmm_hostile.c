@@ -28,7 +28,7 @@
 typedef int (*check_fn)(const struct vmm_result *r, char *why, size_t n);
 
 struct hcase {
-    const char *name;      /* image: <dir>/<name>.elf */
+    const char *name; /* image: <dir>/<name>.elf */
     enum vmm_error want;
     const char *reason[3]; /* substrings of res.reason (VMM_OK: none);
                               "a|b" accepts either a or b */
@@ -155,10 +155,9 @@ static int load(const char *name, struct vmm_image **img, char *err,
     return load_mib(name, MEM_MIB, img, err, errlen);
 }
 
-static int invoke_ops(struct vmm_image *img, const void *body,
-                      size_t body_len, uint32_t timeout_ms,
-                      size_t max_response, const struct vmm_host_ops *ops,
-                      struct vmm_result *res)
+static int invoke_ops(struct vmm_image *img, const void *body, size_t body_len,
+                      uint32_t timeout_ms, size_t max_response,
+                      const struct vmm_host_ops *ops, struct vmm_result *res)
 {
     static const char hdrs[] = "host\0test\0x-test\0hostile\0";
     struct vmm_request rq = {
@@ -202,8 +201,7 @@ static int still_serving(char *buf, size_t n)
              memcmp(r.body, want, r.body_len) != 0)
         bad = why(buf, n, "good guest then answered %d \"%.*s\"", r.status,
                   (int)r.body_len, r.body);
-    else if (r.headers_count != 1 ||
-             r.headers_len != sizeof("x-guest\0good") ||
+    else if (r.headers_count != 1 || r.headers_len != sizeof("x-guest\0good") ||
              memcmp(r.headers, "x-guest\0good", r.headers_len) != 0)
         bad = why(buf, n, "good guest then lost its header");
     vmm_result_free(&r);
@@ -212,8 +210,7 @@ static int still_serving(char *buf, size_t n)
 
     rc = invoke(hello, NULL, 0, 0, 0, &r);
     if (rc != VMM_OK)
-        bad = why(buf, n, "hello then got %s (%s)", error_name(rc),
-                  r.reason);
+        bad = why(buf, n, "hello then got %s (%s)", error_name(rc), r.reason);
     else if (r.status != 200 || r.body_len != 12 ||
              memcmp(r.body, "hello, world", 12) != 0)
         bad = why(buf, n, "hello then answered %d \"%.*s\"", r.status,
@@ -243,8 +240,8 @@ static int check_oom(const struct vmm_result *r, char *buf, size_t n)
 
     if (r->status != 500 || r->body_len < sizeof(want) ||
         memcmp(r->body, want, sizeof(want) - 1) != 0)
-        return why(buf, n, "answered %d \"%.*s\"", r->status,
-                   (int)r->body_len, r->body);
+        return why(buf, n, "answered %d \"%.*s\"", r->status, (int)r->body_len,
+                   r->body);
     /* 64 KiB blocks: nearly all of the 8 MiB minus image and request. */
     blocks = strtoul(r->body + sizeof(want) - 1, NULL, 10);
     if (blocks < 100 || blocks >= MEM_BYTES / (64 << 10))
@@ -253,15 +250,15 @@ static int check_oom(const struct vmm_result *r, char *buf, size_t n)
 }
 
 /* 0 if the guest answered `status` with exactly `body`, else -1 and why. */
-static int answered(const struct vmm_result *r, char *buf, size_t n,
-                    int status, const char *body)
+static int answered(const struct vmm_result *r, char *buf, size_t n, int status,
+                    const char *body)
 {
     size_t len = strlen(body);
 
     if (r->status != status || r->body_len != len ||
         memcmp(r->body, body, len) != 0)
-        return why(buf, n, "answered %d \"%.*s\"", r->status,
-                   (int)r->body_len, r->body);
+        return why(buf, n, "answered %d \"%.*s\"", r->status, (int)r->body_len,
+                   r->body);
     return 0;
 }
 
@@ -270,9 +267,10 @@ static int check_log_flood(const struct vmm_result *r, char *buf, size_t n)
     if (answered(r, buf, n, 200, "flooded\n") < 0)
         return -1;
     if (!r->log_truncated || r->log_len != 64 * 1024)
-        return why(buf, n, "log of %zu bytes, truncated=%d (want the "
-                   "64 KiB cap and the flag)", r->log_len,
-                   r->log_truncated);
+        return why(buf, n,
+                   "log of %zu bytes, truncated=%d (want the "
+                   "64 KiB cap and the flag)",
+                   r->log_len, r->log_truncated);
     return 0;
 }
 
@@ -296,10 +294,10 @@ static int check_stamps(const struct vmm_result *r, char *buf, size_t n)
         return why(buf, n, "answered %d", r->status);
     if (r->t.start > second || r->t.run > second || r->t.enter > second ||
         r->t.done > second)
-        return why(buf, n, "guest stamps became durations: start=%llu "
+        return why(buf, n,
+                   "guest stamps became durations: start=%llu "
                    "run=%llu enter=%llu done=%llu ns",
-                   (unsigned long long)r->t.start,
-                   (unsigned long long)r->t.run,
+                   (unsigned long long)r->t.start, (unsigned long long)r->t.run,
                    (unsigned long long)r->t.enter,
                    (unsigned long long)r->t.done);
     return 0;
@@ -351,8 +349,8 @@ static int check_libos_bad(const struct vmm_result *r, char *buf, size_t n)
 
     if (r->status != 500 || r->body_len != sizeof(want) - 1 ||
         memcmp(r->body, want, r->body_len) != 0 || r->headers_count != 0)
-        return why(buf, n, "answered %d \"%.*s\" with %zu headers",
-                   r->status, (int)r->body_len, r->body, r->headers_count);
+        return why(buf, n, "answered %d \"%.*s\" with %zu headers", r->status,
+                   (int)r->body_len, r->body, r->headers_count);
     return 0;
 }
 
@@ -388,17 +386,32 @@ static int check_default_timeout(const struct vmm_result *r, char *buf,
 #define PF "guest exception #PF (vector 14)"
 #define GP "guest exception #GP (vector 13)"
 #define UD "guest exception #UD (vector 6)"
-#define CRASH(n, ...) {.name = n, .want = VMM_ECRASH, .reason = {__VA_ARGS__}}
-#define ANSWER(n, fn) {.name = n, .want = VMM_OK, .check = fn}
+#define CRASH(n, ...)                                                          \
+    {                                                                          \
+        .name = n, .want = VMM_ECRASH, .reason = { __VA_ARGS__ }               \
+    }
+#define ANSWER(n, fn)                                                          \
+    {                                                                          \
+        .name = n, .want = VMM_OK, .check = fn                                 \
+    }
 
 static const struct hcase cases[] = {
     /* Running forever, quietly or with an exit storm. */
-    {.name = "loop", .want = VMM_ETIMEOUT, .timeout_ms = 200,
-     .reason = {"timed out after 200 ms"}, .check = check_timeout},
-    {.name = "exit_storm", .want = VMM_ETIMEOUT, .timeout_ms = 200,
-     .reason = {"timed out after 200 ms"}, .check = check_timeout},
-    {.name = "loop", .want = VMM_ETIMEOUT, .vmm_default = 1,
-     .reason = {"timed out after 1000 ms"}, .check = check_default_timeout},
+    {.name = "loop",
+     .want = VMM_ETIMEOUT,
+     .timeout_ms = 200,
+     .reason = {"timed out after 200 ms"},
+     .check = check_timeout},
+    {.name = "exit_storm",
+     .want = VMM_ETIMEOUT,
+     .timeout_ms = 200,
+     .reason = {"timed out after 200 ms"},
+     .check = check_timeout},
+    {.name = "loop",
+     .want = VMM_ETIMEOUT,
+     .vmm_default = 1,
+     .reason = {"timed out after 1000 ms"},
+     .check = check_default_timeout},
 
     /* Memory protection: page 0, W^X, NX, guard page, system pages,
      * beyond memory. Error codes: P=1 W=2 U=4 I=0x10. */
@@ -452,14 +465,18 @@ static const struct hcase cases[] = {
     CRASH("abort_unterminated", "guest aborted: tail"),
     CRASH("obj_outside", "object buffer outside memory"),
     CRASH("obj_block_outside", "bad object hypercall address"),
-    {.name = "obj_name_outside", .want = VMM_ECRASH, .ops = 1,
-     .reason = {"bad object name span"}, .check = check_no_write},
+    {.name = "obj_name_outside",
+     .want = VMM_ECRASH,
+     .ops = 1,
+     .reason = {"bad object name span"},
+     .check = check_no_write},
     {.name = "obj_ok", .want = VMM_OK, .ops = 1, .check = check_obj},
 
     /* The response in the boot page. */
     CRASH("status_0", "bad status 0"),
     CRASH("status_1000", "bad status 1000"),
-    {.name = "resp_huge", .want = VMM_ELIMIT,
+    {.name = "resp_huge",
+     .want = VMM_ELIMIT,
      .reason = {"response of 18446744073709551615 bytes exceeds limit"}},
     CRASH("resp_outside", "response outside guest memory"),
     CRASH("resp_wrap", "response outside guest memory"),
@@ -468,9 +485,13 @@ static const struct hcase cases[] = {
     CRASH("hdr_empty_name", "malformed response headers"),
     CRASH("hdr_count", "malformed response headers"),
     CRASH("hdr_unterminated", "malformed response headers"),
-    {.name = "resp_65537", .want = VMM_ELIMIT, .max_response = 65536,
+    {.name = "resp_65537",
+     .want = VMM_ELIMIT,
+     .max_response = 65536,
      .reason = {"response of 65537 bytes exceeds limit 65536"}},
-    {.name = "resp_65537", .want = VMM_OK, .max_response = 65537,
+    {.name = "resp_65537",
+     .want = VMM_OK,
+     .max_response = 65537,
      .check = check_big_body},
 
     /* Allowed to answer, within limits. */
@@ -485,7 +506,9 @@ static const struct hcase cases[] = {
     ANSWER("libos_bad_response", check_libos_bad),
     CRASH("libos_abort", "guest aborted: abort() called"),
     CRASH("libos_null", PF, "cr2=0x0 ", "error=0x6"),
-    {.name = "libos_big_body", .want = VMM_ELIMIT, .mem_mib = 16,
+    {.name = "libos_big_body",
+     .want = VMM_ELIMIT,
+     .mem_mib = 16,
      .reason = {"response of 7340032 bytes exceeds limit 6291456"}},
 };
 
@@ -509,8 +532,8 @@ static int check_outcome(const struct hcase *c, int rc,
                          const struct vmm_result *r, char *buf, size_t n)
 {
     if (rc != (int)c->want || r->error != c->want)
-        return why(buf, n, "got %s (%s), want %s", error_name(rc),
-                   r->reason, error_name(c->want));
+        return why(buf, n, "got %s (%s), want %s", error_name(rc), r->reason,
+                   error_name(c->want));
     for (unsigned i = 0; i < 3 && c->reason[i]; i++)
         if (!matches(r->reason, c->reason[i]))
             return why(buf, n, "reason \"%s\" lacks \"%s\"", r->reason,
@@ -522,9 +545,10 @@ static int check_outcome(const struct hcase *c, int rc,
 
 static void case_name(const struct hcase *c, char *name, size_t n)
 {
-    const char *suffix = c->vmm_default ? "_default_timeout"
-                         : !c->max_response ? ""
-                         : c->want == VMM_OK ? "_fits" : "_limit";
+    const char *suffix = c->vmm_default      ? "_default_timeout"
+                         : !c->max_response  ? ""
+                         : c->want == VMM_OK ? "_fits"
+                                             : "_limit";
 
     snprintf(name, n, "vmm_hostile_%s%s", c->name, suffix);
 }
@@ -545,8 +569,9 @@ static void run_case(const struct hcase *c)
     }
     memset(&written, 0, sizeof(written));
     rc = invoke_ops(img, "hostile", 7,
-                    c->vmm_default ? 0
-                    : c->timeout_ms ? c->timeout_ms : DEFAULT_TIMEOUT_MS,
+                    c->vmm_default  ? 0
+                    : c->timeout_ms ? c->timeout_ms
+                                    : DEFAULT_TIMEOUT_MS,
                     c->max_response, c->ops ? &test_ops : NULL, &r);
     if (check_outcome(c, rc, &r, err, sizeof(err)) == 0 &&
         still_serving(err, sizeof(err)) == 0)
@@ -605,8 +630,7 @@ static void request_too_big(void)
     }
     rc = invoke(good, body, len, 0, 0, &r);
     if (rc != VMM_ELIMIT || !strstr(r.reason, "does not fit"))
-        tl_fail(name, "got %s (%s), want VMM_ELIMIT", error_name(rc),
-                r.reason);
+        tl_fail(name, "got %s (%s), want VMM_ELIMIT", error_name(rc), r.reason);
     else if (still_serving(err, sizeof(err)))
         tl_fail(name, "%s", err);
     else
@@ -688,8 +712,8 @@ static void secret_cases(void)
         if (!bad && scan_for(scanner, hex, answer, sizeof(answer)))
             bad = why(err, sizeof(err), "%s", answer);
         else if (!bad && strcmp(answer, "clean\n") != 0)
-            bad = why(err, sizeof(err), "round %d: secret %s %s", round,
-                      hex, answer);
+            bad = why(err, sizeof(err), "round %d: secret %s %s", round, hex,
+                      answer);
     }
     verdict_serving(name, bad, err, sizeof(err));
     vmm_image_put(scanner);
@@ -715,9 +739,8 @@ static void entry_state_primed(void)
         int rc = invoke(img, NULL, 0, 0, 0, &r);
 
         if (rc != VMM_OK || check_clean(&r, err, sizeof(err)) != 0)
-            bad = why(err, sizeof(err), "run %d: %s %.*s", i,
-                      error_name(rc), (int)r.body_len,
-                      r.body ? r.body : r.reason);
+            bad = why(err, sizeof(err), "run %d: %s %.*s", i, error_name(rc),
+                      (int)r.body_len, r.body ? r.body : r.reason);
         vmm_result_free(&r);
         usleep(20000);
     }
@@ -760,8 +783,7 @@ static void ymm_case(void)
         rc = run_image("ymm_plant", NULL, 0, &r, err, sizeof(err));
         if (rc != VMM_OK || r.status != 200 || r.body_len != 65)
             bad = why(err, sizeof(err), "planter got %s (%s) %d",
-                      error_name(rc), r.reason[0] ? r.reason : err,
-                      r.status);
+                      error_name(rc), r.reason[0] ? r.reason : err, r.status);
         else
             snprintf(hex, sizeof(hex), "%.64s", r.body);
         vmm_result_free(&r);
@@ -769,8 +791,8 @@ static void ymm_case(void)
             break;
         rc = run_image("ymm_scan", hex, 64, &r, err, sizeof(err));
         if (rc != VMM_OK || check_clean(&r, err, sizeof(err)) != 0)
-            bad = why(err, sizeof(err), "round %d, after %s: %s %.*s",
-                      round, hex, error_name(rc), (int)r.body_len,
+            bad = why(err, sizeof(err), "round %d, after %s: %s %.*s", round,
+                      hex, error_name(rc), (int)r.body_len,
                       r.body ? r.body : r.reason);
         vmm_result_free(&r);
     }
@@ -820,16 +842,16 @@ static void stats_case(const struct vmm_stats *before)
     crashes = (unsigned long)(st.crashes - before->crashes);
     timeouts = (unsigned long)(st.timeouts - before->timeouts);
     if (crashes != crashes_seen || timeouts != timeouts_seen)
-        tl_fail(name, "crashes %lu timeouts %lu, but saw %lu and %lu",
-                crashes, timeouts, crashes_seen, timeouts_seen);
+        tl_fail(name, "crashes %lu timeouts %lu, but saw %lu and %lu", crashes,
+                timeouts, crashes_seen, timeouts_seen);
     else if (st.vms_created - before->vms_created < invocations)
         tl_fail(name, "%llu VMs created for %lu invocations",
                 (unsigned long long)(st.vms_created - before->vms_created),
                 invocations);
     else if (st.vms_destroyed - before->vms_destroyed < invocations)
         tl_fail(name, "%llu VMs destroyed after %lu invocations",
-                (unsigned long long)(st.vms_destroyed -
-                                     before->vms_destroyed), invocations);
+                (unsigned long long)(st.vms_destroyed - before->vms_destroyed),
+                invocations);
     else if (st.vms_created != st.vms_destroyed + st.pool_depth)
         tl_fail(name, "created %llu != destroyed %llu + pooled %llu",
                 (unsigned long long)st.vms_created,

@@ -44,8 +44,7 @@ static int check_header(const Elf64_Ehdr *eh, size_t len, char *err,
     if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 ||
         eh->e_phnum > 64)
         return fail(err, errlen, "bad program header table shape");
-    if (!in_file(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr),
-                 len))
+    if (!in_file(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), len))
         return fail(err, errlen, "program headers outside the file");
     if (eh->e_phoff % 8 != 0)
         return fail(err, errlen, "misaligned program headers");
@@ -74,8 +73,7 @@ static uint32_t note_version(const uint8_t *data, size_t len,
         if (name_sz > end - off || desc_sz > end - off - name_sz)
             return 0;
         if (nh.n_type == MF_NOTE_TYPE && nh.n_namesz == nlen &&
-            memcmp(data + off, MF_NOTE_NAME, nlen) == 0 &&
-            nh.n_descsz >= 4) {
+            memcmp(data + off, MF_NOTE_NAME, nlen) == 0 && nh.n_descsz >= 4) {
             uint32_t v;
 
             memcpy(&v, data + off + name_sz, 4);
@@ -99,7 +97,8 @@ static int check_load(const Elf64_Phdr *ph, size_t len, uint64_t mem_size,
         return fail(err, errlen, "segment at 0x%llx below 0x%x",
                     (unsigned long long)ph->p_vaddr, MF_IMAGE_MIN);
     if (ph->p_memsz > mem_size || ph->p_vaddr > mem_size - ph->p_memsz)
-        return fail(err, errlen, "segment at 0x%llx+0x%llx outside %llu "
+        return fail(err, errlen,
+                    "segment at 0x%llx+0x%llx outside %llu "
                     "bytes of guest memory",
                     (unsigned long long)ph->p_vaddr,
                     (unsigned long long)ph->p_memsz,
@@ -129,17 +128,19 @@ static int check_overlap(const struct vmm_elf *e, char *err, size_t errlen)
 {
     for (unsigned i = 0; i < e->nsegs; i++) {
         uint64_t a0 = e->segs[i].vaddr & ~PAGE_MASK;
-        uint64_t a1 = (e->segs[i].vaddr + e->segs[i].memsz + PAGE_MASK) &
-                      ~PAGE_MASK;
+        uint64_t a1 =
+            (e->segs[i].vaddr + e->segs[i].memsz + PAGE_MASK) & ~PAGE_MASK;
 
         for (unsigned j = i + 1; j < e->nsegs; j++) {
             uint64_t b0 = e->segs[j].vaddr & ~PAGE_MASK;
-            uint64_t b1 = (e->segs[j].vaddr + e->segs[j].memsz +
-                           PAGE_MASK) & ~PAGE_MASK;
+            uint64_t b1 =
+                (e->segs[j].vaddr + e->segs[j].memsz + PAGE_MASK) & ~PAGE_MASK;
 
             if (a0 < b1 && b0 < a1)
-                return fail(err, errlen, "segments %u and %u overlap "
-                            "(page granularity)", i, j);
+                return fail(err, errlen,
+                            "segments %u and %u overlap "
+                            "(page granularity)",
+                            i, j);
         }
     }
     return 0;
@@ -196,15 +197,15 @@ int vmm_elf_parse(const void *data, size_t len, uint64_t mem_size,
         case PT_INTERP:
         case PT_DYNAMIC:
             return fail(err, errlen, "dynamic images are not supported");
-        default:
-            break;
+        default: break;
         }
     }
     if (out->nsegs == 0)
         return fail(err, errlen, "no loadable segment");
     if (abi != MF_ABI_VERSION)
-        return fail(err, errlen, abi ? "image speaks ABI %u, host %u"
-                    : "missing Mayfly ABI note (want version %u)",
+        return fail(err, errlen,
+                    abi ? "image speaks ABI %u, host %u"
+                        : "missing Mayfly ABI note (want version %u)",
                     abi ? abi : MF_ABI_VERSION, MF_ABI_VERSION);
     rc = check_overlap(out, err, errlen);
     if (rc)

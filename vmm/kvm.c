@@ -190,8 +190,7 @@ int vmm_vm_prime(struct vmm_vm *vm, const struct vmm_image *img)
     vm->dirty_to = touched < img->mem_size ? touched : img->mem_size;
     if (ioctl(vm->vcpufd, KVM_RUN, 0) < 0)
         return -errno;
-    if (vm->run->exit_reason != KVM_EXIT_IO ||
-        vm->run->io.port != MF_PORT_DONE)
+    if (vm->run->exit_reason != KVM_EXIT_IO || vm->run->io.port != MF_PORT_DONE)
         return -EIO;
     rc = set_entry(vm, img->elf.entry);
     if (rc == 0)

@@ -67,8 +67,7 @@ static struct vmm_lane *neediest(struct vmm_pool *p, uint64_t now,
     return best;
 }
 
-static void add_ready(struct vmm_pool *p, struct vmm_lane *l,
-                      struct vmm_vm *vm)
+static void add_ready(struct vmm_pool *p, struct vmm_lane *l, struct vmm_vm *vm)
 {
     struct vmm_vm **list = l ? &l->ready : &p->ready;
 
@@ -82,8 +81,7 @@ static void add_ready(struct vmm_pool *p, struct vmm_lane *l,
 }
 
 /* Makes one VM, primed for img if set. Called without the lock. */
-static int make_vm(struct vmm *vmm, struct vmm_image *img,
-                   struct vmm_vm **out)
+static int make_vm(struct vmm *vmm, struct vmm_image *img, struct vmm_vm **out)
 {
     int rc = vmm_vm_create(&vmm->kvm, out);
 
@@ -138,8 +136,7 @@ static void *maker_main(void *arg)
         if (rc == 0) {
             struct vmm_lane *l = NULL;
 
-            for (unsigned i = 0; img && vm->primed && i < VMM_MAX_LANES;
-                 i++)
+            for (unsigned i = 0; img && vm->primed && i < VMM_MAX_LANES; i++)
                 if (p->lanes[i].img == img)
                     l = &p->lanes[i];
             if (img && vm->primed && !l)
@@ -270,8 +267,7 @@ static struct vmm_lane *lane_for(struct vmm_pool *p, struct vmm_image *img,
 /* Takers wait for the maker rather than create VMs beside it: creation
  * serialises on KVM's global lock, so two at once only slow both. Only a
  * maker that keeps failing makes the taker try for itself. */
-int vmm_pool_take(struct vmm *vmm, struct vmm_image *img,
-                  struct vmm_vm **out)
+int vmm_pool_take(struct vmm *vmm, struct vmm_image *img, struct vmm_vm **out)
 {
     struct vmm_pool *p = &vmm->pool;
     struct vmm_image *drop = NULL;

@@ -79,8 +79,8 @@ static void timer_disarm(void)
 
 /* ---- results ----------------------------------------------------------- */
 
-static int set_error(struct vmm_result *res, enum vmm_error e,
-                     const char *fmt, ...)
+static int set_error(struct vmm_result *res, enum vmm_error e, const char *fmt,
+                     ...)
 {
     va_list ap;
 
@@ -142,8 +142,7 @@ static int place_request(struct vmm_vm *vm, const struct vmm_image *img,
     b->env = (struct mf_kv){e.gpa, e.len, rq->env.count};
     if (rq->event)
         b->event = place(&p, rq->event, rq->event_len);
-    b->heap_start = (p.at + MF_PAGE_SIZE - 1) &
-                    ~(uint64_t)(MF_PAGE_SIZE - 1);
+    b->heap_start = (p.at + MF_PAGE_SIZE - 1) & ~(uint64_t)(MF_PAGE_SIZE - 1);
     b->heap_end = img->mem_size;
     return 0;
 }
@@ -216,9 +215,10 @@ int vmm_response_collect(const struct vmm_mem *mem, const struct mf_boot *b,
     if (b->status < 100 || b->status > 599)
         return set_error(res, VMM_ECRASH, "bad status %u", b->status);
     if (b->resp_body.len > max)
-        return set_error(res, VMM_ELIMIT, "response of %llu bytes exceeds "
-                         "limit %zu", (unsigned long long)b->resp_body.len,
-                         max);
+        return set_error(res, VMM_ELIMIT,
+                         "response of %llu bytes exceeds "
+                         "limit %zu",
+                         (unsigned long long)b->resp_body.len, max);
     body = vmm_gpa_ptr(mem, b->resp_body.gpa, b->resp_body.len);
     hdrs = vmm_gpa_ptr(mem, b->resp_headers.gpa, b->resp_headers.len);
     log = vmm_gpa_ptr(mem, b->log.gpa, b->log.len);
@@ -245,8 +245,7 @@ int vmm_response_collect(const struct vmm_mem *mem, const struct mf_boot *b,
 static int collect(struct vmm *vmm, const struct vmm_mem *mem,
                    const struct vmm_request *rq, struct vmm_result *res)
 {
-    const struct mf_boot *live = vmm_gpa_ptr(mem, MF_BOOT_GPA,
-                                             sizeof(*live));
+    const struct mf_boot *live = vmm_gpa_ptr(mem, MF_BOOT_GPA, sizeof(*live));
     size_t max = rq->max_response ? rq->max_response : DEFAULT_MAX_RESPONSE;
     struct mf_boot b;
     int rc;
@@ -256,8 +255,7 @@ static int collect(struct vmm *vmm, const struct vmm_mem *mem,
     rc = vmm_response_collect(mem, &b, max, res);
     if (rc)
         return rc;
-    res->t.start = tsc_to_ns(vmm->kvm.tsc_khz, b.stamps.main -
-                                                   b.stamps.start);
+    res->t.start = tsc_to_ns(vmm->kvm.tsc_khz, b.stamps.main - b.stamps.start);
     res->t.run = tsc_to_ns(vmm->kvm.tsc_khz, b.stamps.done - b.stamps.main);
     return 0;
 }
@@ -267,9 +265,9 @@ static int collect(struct vmm *vmm, const struct vmm_mem *mem,
 static const char *vector_name(unsigned v)
 {
     static const char *names[] = {
-        "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF",
-        "CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC",
-        "#MC", "#XM", "#VE", "#CP",
+        "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
+        "#DF", "CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
+        "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
     };
 
     return v < sizeof(names) / sizeof(names[0]) ? names[v] : "#?";
@@ -277,8 +275,8 @@ static const char *vector_name(unsigned v)
 
 static int has_error_code(unsigned v)
 {
-    return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 ||
-           v == 29 || v == 30;
+    return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 ||
+           v == 30;
 }
 
 /* A fault stub reported vector `v`; the frame the CPU pushed on the fault
@@ -297,8 +295,10 @@ static int report_fault(struct vmm_vm *vm, const struct vmm_mem *mem,
     /* Only the host's stubs run at CPL 0; CPL 3 on the fault port is the
      * guest pretending. */
     if ((sregs.cs.selector & 3) != 0)
-        return set_error(res, VMM_ECRASH, "forged fault report from CPL 3 "
-                         "at rip=0x%llx", (unsigned long long)regs.rip);
+        return set_error(res, VMM_ECRASH,
+                         "forged fault report from CPL 3 "
+                         "at rip=0x%llx",
+                         (unsigned long long)regs.rip);
     frame = vmm_gpa_ptr(mem, regs.rsp, 6 * sizeof(uint64_t));
     if (frame) {
         uint64_t f[2];
@@ -307,9 +307,10 @@ static int report_fault(struct vmm_vm *vm, const struct vmm_mem *mem,
         errc = has_error_code(v) ? f[0] : 0;
         rip = has_error_code(v) ? f[1] : f[0];
     }
-    return set_error(res, VMM_ECRASH, "guest exception %s (vector %u) "
-                     "rip=0x%llx cr2=0x%llx error=0x%llx", vector_name(v),
-                     v, (unsigned long long)rip,
+    return set_error(res, VMM_ECRASH,
+                     "guest exception %s (vector %u) "
+                     "rip=0x%llx cr2=0x%llx error=0x%llx",
+                     vector_name(v), v, (unsigned long long)rip,
                      (unsigned long long)sregs.cr2, (unsigned long long)errc);
 }
 
@@ -358,8 +359,9 @@ int vmm_obj_io(const struct vmm_mem *mem, gpa_t gpa, int write,
             return set_error(res, VMM_ECRASH, "bad object name span");
         bucket = copy_out(pb, io.bucket.len);
         key = copy_out(pk, io.key.len);
-        r = bucket && key ? ops->obj_write(ops->ctx, bucket, key, buf,
-                                           io.buf.len) : -ENOMEM;
+        r = bucket && key
+                ? ops->obj_write(ops->ctx, bucket, key, buf, io.buf.len)
+                : -ENOMEM;
         free(bucket);
         free(key);
     }
@@ -376,26 +378,26 @@ static int on_io(struct vmm_vm *vm, const struct vmm_mem *mem,
     uint32_t val;
 
     /* The fault stubs use an 8-bit out; every hypercall is 32-bit. */
-    if (run->io.direction == KVM_EXIT_IO_OUT && run->io.port ==
-        MF_PORT_FAULT && run->io.size == 1 && run->io.count == 1)
+    if (run->io.direction == KVM_EXIT_IO_OUT && run->io.port == MF_PORT_FAULT &&
+        run->io.size == 1 && run->io.count == 1)
         return report_fault(vm, mem, *((uint8_t *)run + run->io.data_offset),
                             res);
     if (run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 4 ||
         run->io.count != 1)
-        return set_error(res, VMM_ECRASH, "unexpected port I/O: port 0x%x "
-                         "%s size %u", run->io.port,
+        return set_error(res, VMM_ECRASH,
+                         "unexpected port I/O: port 0x%x "
+                         "%s size %u",
+                         run->io.port,
                          run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in",
                          run->io.size);
     memcpy(&val, (uint8_t *)run + run->io.data_offset, 4);
     switch (run->io.port) {
-    case MF_PORT_DONE:
-        return VMM_OK;
-    case MF_PORT_ABORT:
-        return vmm_abort_reason(mem, val, res);
+    case MF_PORT_DONE: return VMM_OK;
+    case MF_PORT_ABORT: return vmm_abort_reason(mem, val, res);
     case MF_PORT_OBJ_READ:
     case MF_PORT_OBJ_WRITE: {
-        int rc = vmm_obj_io(mem, val, run->io.port == MF_PORT_OBJ_WRITE,
-                            ops, res);
+        int rc =
+            vmm_obj_io(mem, val, run->io.port == MF_PORT_OBJ_WRITE, ops, res);
 
         return rc ? rc : RUN_CONTINUE;
     }
@@ -406,24 +408,22 @@ static int on_io(struct vmm_vm *vm, const struct vmm_mem *mem,
 }
 
 static int handle_exit(struct vmm_vm *vm, const struct vmm_mem *mem,
-                   const struct vmm_host_ops *ops, struct vmm_result *res)
+                       const struct vmm_host_ops *ops, struct vmm_result *res)
 {
     struct kvm_run *run = vm->run;
 
     switch (run->exit_reason) {
-    case KVM_EXIT_IO:
-        return on_io(vm, mem, ops, res);
+    case KVM_EXIT_IO: return on_io(vm, mem, ops, res);
     case KVM_EXIT_HLT:
         return set_error(res, VMM_ECRASH, "guest halted without done");
-    case KVM_EXIT_SHUTDOWN:
-        return set_error(res, VMM_ECRASH, "triple fault");
+    case KVM_EXIT_SHUTDOWN: return set_error(res, VMM_ECRASH, "triple fault");
     case KVM_EXIT_MMIO:
         return set_error(res, VMM_ECRASH, "MMIO access at 0x%llx",
                          (unsigned long long)run->mmio.phys_addr);
     case KVM_EXIT_FAIL_ENTRY:
-        return set_error(res, VMM_ECRASH, "entry failed: 0x%llx",
-                         (unsigned long long)
-                             run->fail_entry.hardware_entry_failure_reason);
+        return set_error(
+            res, VMM_ECRASH, "entry failed: 0x%llx",
+            (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
     case KVM_EXIT_INTERNAL_ERROR:
         return set_error(res, VMM_ECRASH, "KVM internal error %u",
                          run->internal.suberror);
@@ -451,8 +451,7 @@ static int run_loop(struct vmm *vmm, struct vmm_vm *vm,
                 rc = set_error(res, VMM_ETIMEOUT, "timed out after %u ms",
                                limit_ms);
             else if (errno != EINTR)
-                rc = set_error(res, VMM_EHOST, "KVM_RUN: %s",
-                               strerror(errno));
+                rc = set_error(res, VMM_EHOST, "KVM_RUN: %s", strerror(errno));
             continue;
         }
         res->exits++;
@@ -509,8 +508,10 @@ int vmm_invoke(struct vmm *vmm, struct vmm_image *img,
     }
     boot = (struct mf_boot *)(vm->mem + MF_BOOT_GPA);
     if (place_request(vm, img, rq, boot) < 0) {
-        set_error(res, VMM_ELIMIT, "request does not fit in %llu MiB of "
-                  "guest memory", (unsigned long long)(img->mem_size >> 20));
+        set_error(res, VMM_ELIMIT,
+                  "request does not fit in %llu MiB of "
+                  "guest memory",
+                  (unsigned long long)(img->mem_size >> 20));
         goto bury;
     }
     boot->trigger = rq->trigger;

@@ -94,8 +94,8 @@ static void build_page_tables(uint8_t *m, const struct vmm_image *img,
                 put64(m + pt + 8 * j,
                       pte_for(img, i * TWO_MIB + j * MF_PAGE_SIZE));
         } else {
-            put64(pd + 8 * i, (i * TWO_MIB) | PTE_P | PTE_W | PTE_U |
-                                  PTE_A | PTE_D | PTE_PS | PTE_NX);
+            put64(pd + 8 * i, (i * TWO_MIB) | PTE_P | PTE_W | PTE_U | PTE_A |
+                                  PTE_D | PTE_PS | PTE_NX);
         }
     }
 }
@@ -110,8 +110,7 @@ static void build_gdt(uint8_t *sys)
     put64(sys + SYS_GDT + 0x10, 0x00cf93000000ffffULL); /* kernel data */
     put64(sys + SYS_GDT + 0x18, 0x00cff3000000ffffULL); /* user data */
     put64(sys + SYS_GDT + 0x20, 0x0020fb0000000000ULL); /* user code */
-    put64(sys + SYS_GDT + 0x28, lim | (tss & 0xffffff) << 16 |
-                                    0x8bULL << 40 |
+    put64(sys + SYS_GDT + 0x28, lim | (tss & 0xffffff) << 16 | 0x8bULL << 40 |
                                     ((tss >> 24) & 0xff) << 56);
     put64(sys + SYS_GDT + 0x30, tss >> 32);
     /* TSS: RSP0 is where faults from CPL 3 land. The I/O permission
@@ -134,14 +133,21 @@ static void build_idt(uint8_t *sys)
         uint8_t *stub = sys + SYS_STUBS + 16 * v;
         uint64_t addr = MF_SYS_GPA + SYS_STUBS + 16 * v;
         uint8_t *gate = sys + SYS_IDT + 16 * v;
-        const uint8_t code[] = {0xb0, (uint8_t)v, 0x66, 0xba,
-                                MF_PORT_FAULT & 0xff, MF_PORT_FAULT >> 8,
-                                0xee, 0xf4, 0xeb, 0xfd};
+        const uint8_t code[] = {0xb0,
+                                (uint8_t)v,
+                                0x66,
+                                0xba,
+                                MF_PORT_FAULT & 0xff,
+                                MF_PORT_FAULT >> 8,
+                                0xee,
+                                0xf4,
+                                0xeb,
+                                0xfd};
         uint64_t lo;
 
         memcpy(stub, code, sizeof(code));
-        lo = (addr & 0xffff) | (uint64_t)MF_SEL_KCODE << 16 |
-             0x8eULL << 40 | ((addr >> 16) & 0xffff) << 48;
+        lo = (addr & 0xffff) | (uint64_t)MF_SEL_KCODE << 16 | 0x8eULL << 40 |
+             ((addr >> 16) & 0xffff) << 48;
         put64(gate, lo);
         put64(gate + 8, addr >> 32);
     }
@@ -172,11 +178,11 @@ __asm__(".section .rodata\n"
         "    jnz 2b\n"
         "    jmp 1b\n"
         "4:  mov $" STUB_STR(STUB_PORT_DONE) ", %dx\n"
-        "    out %eax, %dx\n"
-        "    hlt\n"
-        ".balign 8\n"
-        "vmm__stub_end:\n"
-        ".previous\n");
+                                             "    out %eax, %dx\n"
+                                             "    hlt\n"
+                                             ".balign 8\n"
+                                             "vmm__stub_end:\n"
+                                             ".previous\n");
 extern const uint8_t vmm__stub[], vmm__stub_end[];
 
 struct touch {
@@ -243,8 +249,7 @@ static void load_segments(uint8_t *m, const struct vmm_image *img,
 
 static int seal(int fd)
 {
-    const int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
-                      F_SEAL_SEAL;
+    const int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
 
     return fcntl(fd, F_ADD_SEALS, seals) < 0 ? -errno : 0;
 }
@@ -252,8 +257,8 @@ static int seal(int fd)
 int vmm_template_build(struct vmm_image *img, const void *data, size_t len,
                        char *err, size_t errlen)
 {
-    uint64_t end = (img->elf.end + MF_PAGE_SIZE - 1) &
-                   ~(uint64_t)(MF_PAGE_SIZE - 1);
+    uint64_t end =
+        (img->elf.end + MF_PAGE_SIZE - 1) & ~(uint64_t)(MF_PAGE_SIZE - 1);
     unsigned npt = (unsigned)((end + TWO_MIB - 1) / TWO_MIB);
     uint8_t *m;
     int rc;
@@ -265,8 +270,7 @@ int vmm_template_build(struct vmm_image *img, const void *data, size_t len,
     }
     img->tpl_size = end;
     img->heap_base = end;
-    img->fd = memfd_create("mayfly-template", MFD_CLOEXEC |
-                                                  MFD_ALLOW_SEALING);
+    img->fd = memfd_create("mayfly-template", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (img->fd < 0)
         goto fail_errno;
     if (ftruncate(img->fd, (off_t)end) < 0)

@@ -44,8 +44,8 @@ int vmm_open(struct vmm **out, const struct vmm_config *cfg, char *err,
 {
     struct vmm *vmm = calloc(1, sizeof(*vmm));
     unsigned target = cfg && cfg->pool_size ? cfg->pool_size : DEFAULT_POOL;
-    uint32_t mib = cfg && cfg->pool_memory_mib ? cfg->pool_memory_mib
-                                               : DEFAULT_POOL_MIB;
+    uint32_t mib =
+        cfg && cfg->pool_memory_mib ? cfg->pool_memory_mib : DEFAULT_POOL_MIB;
     int rc;
 
     if (!vmm)
@@ -102,8 +102,10 @@ int vmm_image_load(struct vmm *vmm, const void *elf, size_t len,
 
     (void)vmm;
     if (mem < MF_MEM_MIN || mem > MF_MEM_MAX || mem % MF_MEM_MIN) {
-        snprintf(err, errlen, "memory must be a multiple of 2 MiB in "
-                 "[%u, %u] MiB", MF_MEM_MIN >> 20, MF_MEM_MAX >> 20);
+        snprintf(err, errlen,
+                 "memory must be a multiple of 2 MiB in "
+                 "[%u, %u] MiB",
+                 MF_MEM_MIN >> 20, MF_MEM_MAX >> 20);
         return -EINVAL;
     }
     img = calloc(1, sizeof(*img));

@@ -24,10 +24,10 @@ struct vmm;
 struct vmm_image;
 
 struct vmm_config {
-    unsigned pool_size;        /* blank VMs kept ready; 0 = default */
-    uint32_t pool_memory_mib;  /* guest memory of pooled VMs; 0 = 8 MiB.
-                                  Other sizes work, at the cost of a
-                                  memory-slot change per invocation. */
+    unsigned pool_size;       /* blank VMs kept ready; 0 = default */
+    uint32_t pool_memory_mib; /* guest memory of pooled VMs; 0 = 8 MiB.
+                                 Other sizes work, at the cost of a
+                                 memory-slot change per invocation. */
 };
 
 /* Outcome of one invocation. */
@@ -49,27 +49,27 @@ struct vmm_kv {
 struct vmm_request {
     const char *method;
     const char *path;
-    const char *query;  /* may be NULL */
+    const char *query; /* may be NULL */
     struct vmm_kv headers;
     const void *body;
     size_t body_len;
     struct vmm_kv env;
-    const char *event;  /* trigger event JSON or NULL */
+    const char *event; /* trigger event JSON or NULL */
     size_t event_len;
-    uint32_t trigger;   /* MF_TRIGGER_* */
+    uint32_t trigger; /* MF_TRIGGER_* */
     uint32_t timeout_ms;
     size_t max_response; /* 0 = default (6 MiB) */
 };
 
 /* Durations of the phases of one invocation, in nanoseconds. */
 struct vmm_timings {
-    uint64_t wait;   /* taking a blank VM from the pool */
-    uint64_t load;   /* mapping the template, placing the request */
-    uint64_t enter;  /* KVM_RUN to the guest's first instruction */
-    uint64_t start;  /* guest first instruction to main */
-    uint64_t run;    /* the function: main to done */
-    uint64_t done;   /* done hypercall to result collected */
-    uint64_t total;  /* vmm_invoke entry to return */
+    uint64_t wait;  /* taking a blank VM from the pool */
+    uint64_t load;  /* mapping the template, placing the request */
+    uint64_t enter; /* KVM_RUN to the guest's first instruction */
+    uint64_t start; /* guest first instruction to main */
+    uint64_t run;   /* the function: main to done */
+    uint64_t done;  /* done hypercall to result collected */
+    uint64_t total; /* vmm_invoke entry to return */
 };
 
 /* Optional host services for hypercalls other than done. */
@@ -84,17 +84,17 @@ struct vmm_host_ops {
 
 struct vmm_result {
     enum vmm_error error;
-    char reason[160];        /* short reason when error != VMM_OK */
-    int status;              /* guest's HTTP status */
-    char *headers;           /* packed pairs, validated; owned */
+    char reason[160]; /* short reason when error != VMM_OK */
+    int status;       /* guest's HTTP status */
+    char *headers;    /* packed pairs, validated; owned */
     size_t headers_len;
     size_t headers_count;
-    char *body;              /* owned */
+    char *body; /* owned */
     size_t body_len;
-    char *log;               /* owned, lines end in '\n' */
+    char *log; /* owned, lines end in '\n' */
     size_t log_len;
     int log_truncated;
-    unsigned exits;          /* VM exits taken */
+    unsigned exits; /* VM exits taken */
     struct vmm_timings t;
 };
 
@@ -113,8 +113,8 @@ void vmm_image_put(struct vmm_image *img);
 /* Runs one invocation in a fresh VM; fills *res (always; free it with
  * vmm_result_free) and returns res->error. Thread-safe. */
 int vmm_invoke(struct vmm *vmm, struct vmm_image *img,
-               const struct vmm_request *req,
-               const struct vmm_host_ops *ops, struct vmm_result *res);
+               const struct vmm_request *req, const struct vmm_host_ops *ops,
+               struct vmm_result *res);
 void vmm_result_free(struct vmm_result *res);
 
 /* Counters since vmm_open. */

@@ -12,7 +12,7 @@ static int echo_needs_escape(unsigned char c)
 static int echo_escape(unsigned char c)
 {
     static const char hex[] = "0123456789abcdef";
-    char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+    char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
 
     if (c == '"' || c == '\\') {
         esc[1] = (char)c;
@@ -82,9 +82,8 @@ int mf_handler(void)
         echo_member("path", mf_path(), strlen(mf_path())) < 0 ||
         mf_write(",", 1) < 0 ||
         echo_member("query", mf_query(), strlen(mf_query())) < 0 ||
-        mf_write(",", 1) < 0 || echo_headers() < 0 ||
-        mf_write(",", 1) < 0 || echo_member("body", body, len) < 0 ||
-        mf_write("}", 1) < 0)
+        mf_write(",", 1) < 0 || echo_headers() < 0 || mf_write(",", 1) < 0 ||
+        echo_member("body", body, len) < 0 || mf_write("}", 1) < 0)
         return -1;
     return 0;
 }

@@ -26,7 +26,7 @@
 #define U (1ULL << 2)
 #define PS (1ULL << 7)
 #define NX (1ULL << 63)
-#define ADDR(e) ((e) & 0x000ffffffffff000ULL)
+#define ADDR(e) ((e)&0x000ffffffffff000ULL)
 
 static void die(const char *what, uint64_t a, uint64_t b)
 {
@@ -94,8 +94,8 @@ static uint64_t walk(const uint8_t *m, uint64_t size, uint64_t va)
     return (rights & (P | W | U)) | nx;
 }
 
-static void expect(const uint8_t *m, uint64_t size, uint64_t va,
-                   uint64_t want, const char *what)
+static void expect(const uint8_t *m, uint64_t size, uint64_t va, uint64_t want,
+                   const char *what)
 {
     uint64_t got = walk(m, size, va);
 
@@ -106,8 +106,7 @@ static void expect(const uint8_t *m, uint64_t size, uint64_t va,
 static void check_template(const struct vmm_image *img)
 {
     const struct vmm_elf *e = &img->elf;
-    uint8_t *m = mmap(NULL, img->tpl_size, PROT_READ, MAP_SHARED, img->fd,
-                      0);
+    uint8_t *m = mmap(NULL, img->tpl_size, PROT_READ, MAP_SHARED, img->fd, 0);
 
     if (m == MAP_FAILED)
         die("mmap template", img->tpl_size, 0);
@@ -122,8 +121,8 @@ static void check_template(const struct vmm_image *img)
     expect(m, img->tpl_size, MF_STACK_TOP, 0, "page above the stack");
     for (unsigned i = 0; i < e->nsegs; i++) {
         const struct vmm_seg *s = &e->segs[i];
-        uint64_t want = P | U | (s->writable ? W : 0) |
-                        (s->executable ? 0 : NX);
+        uint64_t want =
+            P | U | (s->writable ? W : 0) | (s->executable ? 0 : NX);
 
         for (uint64_t va = s->vaddr & ~(PAGE - 1); va < s->vaddr + s->memsz;
              va += PAGE)
@@ -140,8 +139,7 @@ static void check_template(const struct vmm_image *img)
 /* The template holds the segments' file bytes at their addresses. */
 static void check_contents(const struct vmm_image *img, const uint8_t *data)
 {
-    uint8_t *m = mmap(NULL, img->tpl_size, PROT_READ, MAP_SHARED, img->fd,
-                      0);
+    uint8_t *m = mmap(NULL, img->tpl_size, PROT_READ, MAP_SHARED, img->fd, 0);
 
     if (m == MAP_FAILED)
         die("mmap template", img->tpl_size, 0);

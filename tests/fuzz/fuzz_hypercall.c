@@ -87,8 +87,7 @@ static void check_headers(const char *h, size_t len, size_t count)
         if (i == name)
             die("empty header name", i);
         for (i++; h[i]; i++)
-            if (((unsigned char)h[i] < 0x20 && h[i] != '\t') ||
-                h[i] == 0x7f)
+            if (((unsigned char)h[i] < 0x20 && h[i] != '\t') || h[i] == 0x7f)
                 die("control byte in header value", i);
         i++;
         pairs++;

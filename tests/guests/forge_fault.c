@@ -5,7 +5,9 @@
 
 void guest_main(struct mf_boot *b)
 {
-    __asm__ volatile("outb %b0, %1" : : "a"(14),
-                     "Nd"((uint16_t)MF_PORT_FAULT) : "memory");
+    __asm__ volatile("outb %b0, %1"
+                     :
+                     : "a"(14), "Nd"((uint16_t)MF_PORT_FAULT)
+                     : "memory");
     guest_answer_str(b, 200, "forged fault ignored\n");
 }

@@ -25,8 +25,8 @@ struct guest_note {
 
 /* A ".note*" section is emitted as SHT_NOTE, so the linker gives it a
  * PT_NOTE program header, where the VMM looks for it. */
-__attribute__((section(".note.mayfly"), aligned(4), used))
-static const struct guest_note guest_note = {
+__attribute__((section(".note.mayfly"), aligned(4),
+               used)) static const struct guest_note guest_note = {
     sizeof(MF_NOTE_NAME), 4, MF_NOTE_TYPE, MF_NOTE_NAME, MF_ABI_VERSION,
 };
 
@@ -82,8 +82,7 @@ __attribute__((noreturn)) static inline void guest_done(struct mf_boot *b)
 
 /* Answers `status` with body (len bytes at gpa body, already in memory). */
 __attribute__((noreturn)) static inline void
-guest_answer(struct mf_boot *b, uint32_t status, const void *body,
-             uint64_t len)
+guest_answer(struct mf_boot *b, uint32_t status, const void *body, uint64_t len)
 {
     b->status = status;
     b->resp_body.gpa = (uint64_t)(uintptr_t)body;

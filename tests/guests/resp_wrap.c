@@ -4,6 +4,5 @@
 
 void guest_main(struct mf_boot *b)
 {
-    guest_answer(b, 200, (void *)(uintptr_t)0xfffffffffffff000ULL,
-                 0x2000);
+    guest_answer(b, 200, (void *)(uintptr_t)0xfffffffffffff000ULL, 0x2000);
 }

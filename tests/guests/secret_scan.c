@@ -69,8 +69,7 @@ void guest_main(struct mf_boot *b)
             guest_answer_str(b, 400, "bad hex\n");
         masked[i] = (uint8_t)((hi << 4 | lo) ^ MASK);
     }
-    hits += scan((const uint8_t *)(uintptr_t)MF_BOOT_GPA, MF_PAGE_SIZE,
-                 masked);
+    hits += scan((const uint8_t *)(uintptr_t)MF_BOOT_GPA, MF_PAGE_SIZE, masked);
     hits += scan((const uint8_t *)(uintptr_t)MF_STACK_GPA,
                  MF_STACK_TOP - MF_STACK_GPA, masked);
     hits += scan((const uint8_t *)(uintptr_t)MF_IMAGE_MIN,

@@ -5,6 +5,8 @@
 void guest_main(struct mf_boot *b)
 {
     __asm__ volatile("mov %0, %%rsp\n\tpush %%rax"
-                     : : "r"(0x8000000000001000ULL) : "memory");
+                     :
+                     : "r"(0x8000000000001000ULL)
+                     : "memory");
     guest_answer_str(b, 200, "pushed\n");
 }

@@ -7,6 +7,7 @@ void guest_main(struct mf_boot *b)
     __asm__ volatile("pushfq\n\t"
                      "orq $0x100, (%%rsp)\n\t"
                      "popfq\n\t"
-                     "nop" ::: "memory", "cc");
+                     "nop" ::
+                         : "memory", "cc");
     guest_answer_str(b, 200, "single step ignored\n");
 }

@@ -23,6 +23,8 @@ void guest_main(struct mf_boot *b)
                      "vmovdqa %%ymm0, %%ymm11\n\tvmovdqa %%ymm0, %%ymm12\n\t"
                      "vmovdqa %%ymm0, %%ymm13\n\tvmovdqa %%ymm0, %%ymm14\n\t"
                      "vmovdqa %%ymm0, %%ymm15\n\t"
-                     : : "r"(b->entropy) : "memory");
+                     :
+                     : "r"(b->entropy)
+                     : "memory");
     guest_answer(b, 200, hex, sizeof(hex));
 }
