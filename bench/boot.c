@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/floor.h"
 #include "vmm/vmm.h"
 #include "vmm/vmm_int.h" /* memory per VM: primes VMs without invoking */
 
@@ -37,14 +38,6 @@ struct series {
     uint64_t *v;
     size_t n, cap;
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static void push(struct series *s, uint64_t v)
 {
@@ -74,49 +67,6 @@ static double pct(const struct series *s, double p)
     i = (size_t)(p / 100.0 * (double)s->n + 0.5);
     i = i ? i - 1 : 0;
     return (double)s->v[i < s->n ? i : s->n - 1] / 1000.0;
-}
-
-/* The floor: what any KVM VMM pays for a VM that runs one instruction. */
-static int floor_once(int kvm, size_t run_size, uint64_t *ns)
-{
-    uint64_t t0 = now_ns();
-    int vm = ioctl(kvm, KVM_CREATE_VM, 0), vcpu = -1, rc = -1;
-    struct kvm_userspace_memory_region reg = {0, 0, 0x1000, 0x1000, 0};
-    struct kvm_regs regs = {.rip = 0, .rflags = 2};
-    struct kvm_sregs sregs;
-    struct kvm_run *run = MAP_FAILED;
-    uint8_t *mem;
-
-    mem = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE,
-               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (vm < 0 || mem == MAP_FAILED)
-        goto out;
-    mem[0] = 0xf4; /* hlt */
-    reg.userspace_addr = (uint64_t)(uintptr_t)mem;
-    vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-    if (vcpu < 0 || ioctl(vm, KVM_SET_USER_MEMORY_REGION, &reg) < 0)
-        goto out;
-    run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-    if (run == MAP_FAILED || ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0)
-        goto out;
-    sregs.cs.base = 0x1000; /* real mode: CS base 0x1000, IP 0 */
-    sregs.cs.selector = 0x100;
-    if (ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0 ||
-        ioctl(vcpu, KVM_SET_REGS, &regs) < 0 ||
-        ioctl(vcpu, KVM_RUN, 0) < 0)
-        goto out;
-    rc = run->exit_reason == KVM_EXIT_HLT ? 0 : -1;
-out:
-    if (run != MAP_FAILED)
-        munmap(run, run_size);
-    if (vcpu >= 0)
-        close(vcpu);
-    if (vm >= 0)
-        close(vm);
-    if (mem != MAP_FAILED)
-        munmap(mem, 0x1000);
-    *ns = now_ns() - t0;
-    return rc;
 }
 
 static void *read_file(const char *path, size_t *len)
@@ -198,7 +148,7 @@ static void *load_main(void *p)
 {
     struct load_arg *a = p;
 
-    while (now_ns() < a->until) {
+    while (bench_now_ns() < a->until) {
         struct vmm_result r;
 
         if (vmm_invoke(a->vmm, a->img, &hello_req, NULL, &r) == 0)
@@ -216,7 +166,7 @@ static double boots_per_s(struct vmm *vmm, struct vmm_image *img,
 {
     atomic_ulong done = 0, failed = 0;
     pthread_t th[64];
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     struct load_arg a = {vmm, img, t0 + (uint64_t)(secs * 1e9), &done,
                          &failed};
 
@@ -227,7 +177,7 @@ static double boots_per_s(struct vmm *vmm, struct vmm_image *img,
     if (failed)
         fprintf(stderr, "%lu invocations failed under load\n",
                 (unsigned long)failed);
-    return (double)done / ((double)(now_ns() - t0) / 1e9);
+    return (double)done / ((double)(bench_now_ns() - t0) / 1e9);
 }
 
 /* A /proc/meminfo or /proc/self/status field, in KiB. */
@@ -339,7 +289,7 @@ int main(int argc, char **argv)
         uint64_t ns;
 
         settle(vmm, 8);
-        if (floor_once(kvm, run_size, &ns) == 0)
+        if (bench_floor_once(kvm, run_size, &ns) == 0)
             push(&s[P_FLOOR], ns);
         settle(vmm, 8);
         if (cold_once(vmm, img, s))

@@ -15,6 +15,7 @@
 
 #include "gateway/buf.h"
 #include "gateway/client.h"
+#include "gateway/fnbench.h"
 #include "gateway/log.h"
 #include "gateway/s3cred.h"
 #include "gateway/token.h"
@@ -67,6 +68,9 @@ static const char main_usage[] =
     "  events [--failed] [--function F]   object events waiting, or dead\n"
     "  events redrive [ID] [--function F] retry dead letters\n"
     "  s3-credentials                     the built-in S3 store's keys\n"
+    "  bench NAME [-n N] [-c C] [-d DATA] HTTP load on a deployed function:\n"
+    "                                     latency percentiles, requests/s,\n"
+    "                                     fresh VMs counted from /metrics\n"
     "\n"
     "Options (before or after the command):\n"
     "  --url URL      fnd's address ($FN_URL, else " DEFAULT_URL ")\n"
@@ -1601,6 +1605,13 @@ out:
     return status;
 }
 
+/* ---- bench: gateway/fnbench.c ------------------------------------------ */
+
+static int cmd_bench(struct ctx *c, int argc, char **argv)
+{
+    return fnctl_bench(c->url, argc, argv);
+}
+
 static const struct command commands[] = {
     {"deploy", cmd_deploy, deploy_usage},
     {"invoke", cmd_invoke, invoke_usage},
@@ -1612,6 +1623,7 @@ static const struct command commands[] = {
     {"run", cmd_run, run_usage},
     {"s3-credentials", cmd_s3_credentials, s3cred_usage},
     {"events", cmd_events, events_usage},
+    {"bench", cmd_bench, fnctl_bench_usage},
 };
 
 static const struct command *find_command(const char *name)

@@ -13,7 +13,7 @@ GW_COMMON := log buf token secret
 GW_FND := fnd http api invoke registry dispatch invlog metrics fnconf \
 	s3 s3obj s3list sigv4 s3cred bg events s3event hooks api_events \
 	triggers objstore url
-GW_FNCTL := fnctl client s3cred
+GW_FNCTL := fnctl client s3cred fnbench loadgen
 
 GW_COMMON_OBJS := $(GW_COMMON:%=$(B)/gateway/%.o)
 FND_OBJS := $(GW_FND:%=$(B)/gateway/%.o) $(GW_COMMON_OBJS)
@@ -34,7 +34,7 @@ $(BIN)/fnd: $(FND_OBJS) $(LLHTTP_OBJS) $(VMM_OBJS) $(STORE_OBJS)
 
 $(BIN)/fnctl: $(FNCTL_OBJS) $(LLHTTP_OBJS) $(VMM_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(VMM_LIBS) -ljansson $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(VMM_LIBS) $(UV_LIBS) -ljansson $(LDLIBS)
 
 # SigV4 verification against requests signed by botocore (see the test).
 TEST_BINS += $(B)/tests/test_sigv4

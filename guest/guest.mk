@@ -62,7 +62,7 @@ endef
 GUEST_LIBC_SRCS := $(addprefix guest/libc/, \
 	string.c ctype.c printf.c strtol.c malloc.c errno.c)
 GUEST_RT_SRCS := $(addprefix guest/rt/, \
-	mf_boot.c mf_request.c mf_response.c mf_log.c mf_object.c)
+	mf_boot.c mf_request.c mf_response.c mf_log.c mf_object.c mf_pvh.c)
 GUEST_LIB_OBJS := $(patsubst %.c,$(B)/%.o, \
 	$(GUEST_LIBC_SRCS) guest/libc/abort.c $(GUEST_RT_SRCS))
 

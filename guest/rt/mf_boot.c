@@ -19,6 +19,8 @@ void mf__abort(const char *reason)
 {
     if (mf__boot_valid)
         mf__log_fill(mf__boot);
+    if (mf__pvh_booted)
+        mf__pvh_abort(reason);
     mf__outl(MF_PORT_ABORT, (uint32_t)mf__gpa(reason));
     __builtin_trap(); /* the host never resumes an aborted guest */
 }
@@ -58,6 +60,8 @@ void mf__finish(int code)
     mf__response_fill(b, code);
     mf__log_fill(b);
     b->stamps.done = mf__rdtsc();
+    if (mf__pvh_booted)
+        mf__pvh_exit(b);
     mf__outl(MF_PORT_DONE, (uint32_t)mf__gpa(b));
     __builtin_trap(); /* the host never resumes a finished guest */
 }

@@ -59,4 +59,12 @@ void mf__log_fill(struct mf_boot *b);
 /* mf_boot.c: sends the response and ends the VM. */
 _Noreturn void mf__finish(int code);
 
+/* mf_pvh.c: the PVH entry, for booting under QEMU instead of the VMM.
+ * mf__pvh_booted is 1 when that path built the boot page; mf__pvh_exit()
+ * then replaces the done hypercall (response body to QEMU's debug console,
+ * then QEMU's exit port) and mf__pvh_abort() the abort hypercall. */
+extern int mf__pvh_booted;
+_Noreturn void mf__pvh_exit(const struct mf_boot *b);
+_Noreturn void mf__pvh_abort(const char *reason);
+
 #endif /* MF_INTERNAL_H */
