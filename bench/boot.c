@@ -28,8 +28,17 @@
 #include "vmm/vmm.h"
 #include "vmm/vmm_int.h" /* memory per VM: primes VMs without invoking */
 
-enum { P_FLOOR, P_WAIT, P_LOAD, P_ENTER, P_START, P_RUN, P_DONE, P_TOTAL,
-       NPHASES };
+enum {
+    P_FLOOR,
+    P_WAIT,
+    P_LOAD,
+    P_ENTER,
+    P_START,
+    P_RUN,
+    P_DONE,
+    P_TOTAL,
+    NPHASES
+};
 static const char *phase_names[NPHASES] = {
     "floor", "wait", "load", "enter", "start", "run", "done", "critical",
 };
@@ -106,15 +115,14 @@ static void settle(struct vmm *vmm, unsigned target)
 
     for (int i = 0; i < 2000; i++) {
         vmm_stats(vmm, &st);
-        if (st.pool_depth >= target && st.vms_created - st.pool_depth <=
-                                           st.vms_destroyed)
+        if (st.pool_depth >= target &&
+            st.vms_created - st.pool_depth <= st.vms_destroyed)
             return;
         usleep(100);
     }
 }
 
-static int cold_once(struct vmm *vmm, struct vmm_image *img,
-                     struct series *s)
+static int cold_once(struct vmm *vmm, struct vmm_image *img, struct series *s)
 {
     struct vmm_result r;
     int rc = vmm_invoke(vmm, img, &hello_req, NULL, &r);
@@ -167,8 +175,7 @@ static double boots_per_s(struct vmm *vmm, struct vmm_image *img,
     atomic_ulong done = 0, failed = 0;
     pthread_t th[64];
     uint64_t t0 = bench_now_ns();
-    struct load_arg a = {vmm, img, t0 + (uint64_t)(secs * 1e9), &done,
-                         &failed};
+    struct load_arg a = {vmm, img, t0 + (uint64_t)(secs * 1e9), &done, &failed};
 
     for (unsigned i = 0; i < workers; i++)
         pthread_create(&th[i], NULL, load_main, &a);
@@ -224,10 +231,10 @@ static void memory_per_vm(struct vmm_image *img, long *guest_kib,
         while (n < K && vmm_vm_create(&k, &vms[n]) == 0 &&
                vmm_vm_prime(vms[n], img) == 0)
             n++;
-        g[r] = (kib_field("/proc/self/status", "RssAnon:") - anon0) /
-               (n ? n : 1);
-        h[r] = (free0 - kib_field("/proc/meminfo", "MemFree:")) /
-                   (n ? n : 1) - g[r];
+        g[r] =
+            (kib_field("/proc/self/status", "RssAnon:") - anon0) / (n ? n : 1);
+        h[r] = (free0 - kib_field("/proc/meminfo", "MemFree:")) / (n ? n : 1) -
+               g[r];
         while (n > 0)
             vmm_vm_destroy(vms[--n]);
     }
@@ -302,8 +309,8 @@ int main(int argc, char **argv)
     printf("boots_per_s=%.0f workers=%u seconds=%.1f\n", bps, workers, secs);
     memory_per_vm(img, &guest_kib, &host_kib);
     printf("memory per primed VM: guest pages touched %ld KiB, host "
-           "beyond them %ld KiB (median of 3 x 100 VMs)\n", guest_kib,
-           host_kib);
+           "beyond them %ld KiB (median of 3 x 100 VMs)\n",
+           guest_kib, host_kib);
     printf("image %s: %zu bytes\n", image, len);
     printf("RESULT critical_p50_us=%.0f critical_p99_us=%.0f "
            "boots_per_s=%.0f floor_p50_us=%.0f\n",

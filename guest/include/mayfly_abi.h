@@ -29,12 +29,12 @@
 /* ---- Guest-physical layout (identity-mapped: GVA == GPA) ---------------- */
 #define MF_PAGE_SIZE 0x1000u
 /* 0x0000            unmapped: NULL dereferences fault */
-#define MF_BOOT_GPA 0x1000u /* struct mf_boot, user read/write */
-#define MF_SYS_GPA 0x2000u  /* GDT, TSS, IDT, fault stubs: supervisor */
+#define MF_BOOT_GPA 0x1000u   /* struct mf_boot, user read/write */
+#define MF_SYS_GPA 0x2000u    /* GDT, TSS, IDT, fault stubs: supervisor */
 #define MF_FSTACK_GPA 0x3000u /* ring-0 stack for fault delivery */
-#define MF_PML4_GPA 0x4000u /* PML4, PDPT, PD, then page tables */
+#define MF_PML4_GPA 0x4000u   /* PML4, PDPT, PD, then page tables */
 /* ...                page tables, then unmapped up to MF_STUB_GPA */
-#define MF_STUB_GPA 0x1e000u /* host-owned warm-up code: user read/exec */
+#define MF_STUB_GPA 0x1e000u  /* host-owned warm-up code: user read/exec */
 #define MF_GUARD_GPA 0x1f000u /* unmapped: stack overflow faults */
 #define MF_STACK_GPA 0x20000u /* user stack, grows down from MF_STACK_TOP */
 #define MF_STACK_TOP 0x40000u
@@ -61,9 +61,9 @@
  * `out %eax, $port`: the port names the call, EAX is the guest-physical
  * address of its argument block (or 0). The host answers in the block.
  */
-#define MF_PORT_DONE 0x0500u  /* EAX: MF_BOOT_GPA; response is in mf_boot */
-#define MF_PORT_ABORT 0x0501u /* EAX: GPA of a NUL-terminated reason */
-#define MF_PORT_FAULT 0x0502u /* from the fault stubs; EAX: vector */
+#define MF_PORT_DONE 0x0500u      /* EAX: MF_BOOT_GPA; response is in mf_boot */
+#define MF_PORT_ABORT 0x0501u     /* EAX: GPA of a NUL-terminated reason */
+#define MF_PORT_FAULT 0x0502u     /* from the fault stubs; EAX: vector */
 #define MF_PORT_OBJ_READ 0x0510u  /* EAX: GPA of struct mf_obj_io */
 #define MF_PORT_OBJ_WRITE 0x0511u /* EAX: GPA of struct mf_obj_io */
 
@@ -120,7 +120,7 @@ struct mf_boot {
 
     /* out: guest -> host */
     struct mf_stamps stamps;
-    uint32_t status; /* HTTP status, 100..599 */
+    uint32_t status;        /* HTTP status, 100..599 */
     uint32_t log_truncated; /* non-zero: guest dropped log lines */
     struct mf_kv resp_headers;
     struct mf_span resp_body;

@@ -32,7 +32,7 @@ struct mh_chunk {
 #define MH_NCLASS 32
 
 static struct {
-    char *base;           /* first chunk; NULL: no heap */
+    char *base; /* first chunk; NULL: no heap */
     char *end;
     struct mh_chunk *top; /* NULL until the first chunk is handed out */
     struct mh_chunk *free[MH_NCLASS];

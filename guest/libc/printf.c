@@ -141,36 +141,24 @@ static const char *pf_mod(const char *f, struct pf_spec *sp)
 static long long pf_signed_arg(const struct pf_spec *sp, va_list *ap)
 {
     switch (sp->mod) {
-    case PF_CHAR:
-        return (signed char)va_arg(*ap, int);
-    case PF_SHORT:
-        return (short)va_arg(*ap, int);
+    case PF_CHAR: return (signed char)va_arg(*ap, int);
+    case PF_SHORT: return (short)va_arg(*ap, int);
     case PF_LONG:
-    case PF_SIZE:
-        return va_arg(*ap, long);
-    case PF_LLONG:
-        return va_arg(*ap, long long);
-    default:
-        return va_arg(*ap, int);
+    case PF_SIZE: return va_arg(*ap, long);
+    case PF_LLONG: return va_arg(*ap, long long);
+    default: return va_arg(*ap, int);
     }
 }
 
-static unsigned long long pf_unsigned_arg(const struct pf_spec *sp,
-                                          va_list *ap)
+static unsigned long long pf_unsigned_arg(const struct pf_spec *sp, va_list *ap)
 {
     switch (sp->mod) {
-    case PF_CHAR:
-        return (unsigned char)va_arg(*ap, unsigned);
-    case PF_SHORT:
-        return (unsigned short)va_arg(*ap, unsigned);
-    case PF_LONG:
-        return va_arg(*ap, unsigned long);
-    case PF_SIZE:
-        return va_arg(*ap, size_t);
-    case PF_LLONG:
-        return va_arg(*ap, unsigned long long);
-    default:
-        return va_arg(*ap, unsigned);
+    case PF_CHAR: return (unsigned char)va_arg(*ap, unsigned);
+    case PF_SHORT: return (unsigned short)va_arg(*ap, unsigned);
+    case PF_LONG: return va_arg(*ap, unsigned long);
+    case PF_SIZE: return va_arg(*ap, size_t);
+    case PF_LLONG: return va_arg(*ap, unsigned long long);
+    default: return va_arg(*ap, unsigned);
     }
 }
 
@@ -179,10 +167,10 @@ static unsigned long long pf_unsigned_arg(const struct pf_spec *sp,
 static void pf_int(struct pf_out *o, const struct pf_spec *sp,
                    unsigned long long v, const char *prefix)
 {
-    const char *digits = sp->conv == 'X' ? "0123456789ABCDEF"
-                                         : "0123456789abcdef";
-    unsigned base = (sp->conv == 'x' || sp->conv == 'X' || sp->conv == 'p')
-                        ? 16 : 10;
+    const char *digits =
+        sp->conv == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
+    unsigned base =
+        (sp->conv == 'x' || sp->conv == 'X' || sp->conv == 'p') ? 16 : 10;
     char tmp[24];
     int n = 0, zeros, pad, plen = (int)strlen(prefix);
 
@@ -206,13 +194,12 @@ static void pf_int(struct pf_out *o, const struct pf_spec *sp,
         pf_pad(o, ' ', pad);
 }
 
-static void pf_signed(struct pf_out *o, const struct pf_spec *sp,
-                      long long v)
+static void pf_signed(struct pf_out *o, const struct pf_spec *sp, long long v)
 {
-    char prefix[2] = { (char)sp->sign, '\0' };
+    char prefix[2] = {(char)sp->sign, '\0'};
     /* Negating in unsigned arithmetic is defined for LLONG_MIN as well. */
-    unsigned long long mag = v < 0 ? 0ull - (unsigned long long)v
-                                   : (unsigned long long)v;
+    unsigned long long mag =
+        v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
 
     if (v < 0)
         prefix[0] = '-';
@@ -259,24 +246,16 @@ static void pf_convert(struct pf_out *o, struct pf_spec *sp, va_list *ap)
 
     switch (sp->conv) {
     case 'd':
-    case 'i':
-        pf_signed(o, sp, pf_signed_arg(sp, ap));
-        break;
+    case 'i': pf_signed(o, sp, pf_signed_arg(sp, ap)); break;
     case 'u':
     case 'x':
-    case 'X':
-        pf_unsigned(o, sp, pf_unsigned_arg(sp, ap));
-        break;
-    case 'p':
-        pf_unsigned(o, sp, (uintptr_t)va_arg(*ap, void *));
-        break;
+    case 'X': pf_unsigned(o, sp, pf_unsigned_arg(sp, ap)); break;
+    case 'p': pf_unsigned(o, sp, (uintptr_t)va_arg(*ap, void *)); break;
     case 'c':
         c = (char)va_arg(*ap, int);
         pf_str(o, sp, &c, 1);
         break;
-    case 's':
-        pf_string_arg(o, sp, va_arg(*ap, const char *));
-        break;
+    case 's': pf_string_arg(o, sp, va_arg(*ap, const char *)); break;
     default: /* '%', and unknown conversions are printed as they are */
         pf_putc(o, '%');
         if (sp->conv != '%')
@@ -289,7 +268,7 @@ static void pf_convert(struct pf_out *o, struct pf_spec *sp, va_list *ap)
  * position after it. */
 static const char *pf_spec(struct pf_out *o, const char *f, va_list *ap)
 {
-    struct pf_spec sp = { .prec = -1 };
+    struct pf_spec sp = {.prec = -1};
 
     f = pf_flags(f, &sp);
     f = pf_width(f, &sp, ap);
@@ -307,7 +286,7 @@ static const char *pf_spec(struct pf_out *o, const char *f, va_list *ap)
 int vsnprintf(char *restrict buf, size_t size, const char *restrict fmt,
               va_list ap)
 {
-    struct pf_out o = { buf, size, 0 };
+    struct pf_out o = {buf, size, 0};
     const char *f = fmt;
     va_list args;
 

@@ -11,10 +11,7 @@ void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
     void *d = dst;
 
-    __asm__ volatile("rep movsb"
-                     : "+D"(d), "+S"(src), "+c"(n)
-                     :
-                     : "memory");
+    __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
     return dst;
 }
 
@@ -22,10 +19,7 @@ void *memset(void *dst, int c, size_t n)
 {
     void *d = dst;
 
-    __asm__ volatile("rep stosb"
-                     : "+D"(d), "+c"(n)
-                     : "a"(c)
-                     : "memory");
+    __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
     return dst;
 }
 

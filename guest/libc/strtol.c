@@ -107,7 +107,7 @@ long long strtoll(const char *restrict s, char **restrict end, int base)
     }
     if (r.neg)
         return r.mag == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN
-                                                         : -(long long)r.mag;
+                                                          : -(long long)r.mag;
     return (long long)r.mag;
 }
 

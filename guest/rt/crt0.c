@@ -13,21 +13,22 @@
  * stamps.start marks the guest's first instruction. RDI survives rdtsc and
  * is mf__start()'s argument; the call leaves RSP as the C ABI wants it.
  * mf__start() never returns; if it did, ud2 would fault. */
-__asm__(".section .text.mf_entry, \"ax\", @progbits\n"
-        ".globl _start\n"
-        ".type _start, @function\n"
-        "_start:\n"
-        "    rdtsc\n"
-        "    shlq $32, %rdx\n"
-        "    orq %rdx, %rax\n"
-        "    movq %rax, " MF__XSTR(MF__STAMP_START_OFF) "(%rdi)\n"
-        "    cld\n"
-        "    andq $-16, %rsp\n"
-        "    xorl %ebp, %ebp\n"
-        "    call mf__start\n"
-        "    ud2\n"
-        ".size _start, . - _start\n"
-        ".previous\n");
+__asm__(
+    ".section .text.mf_entry, \"ax\", @progbits\n"
+    ".globl _start\n"
+    ".type _start, @function\n"
+    "_start:\n"
+    "    rdtsc\n"
+    "    shlq $32, %rdx\n"
+    "    orq %rdx, %rax\n"
+    "    movq %rax, " MF__XSTR(MF__STAMP_START_OFF) "(%rdi)\n"
+                                                    "    cld\n"
+                                                    "    andq $-16, %rsp\n"
+                                                    "    xorl %ebp, %ebp\n"
+                                                    "    call mf__start\n"
+                                                    "    ud2\n"
+                                                    ".size _start, . - _start\n"
+                                                    ".previous\n");
 
 /* The note the VMM looks for: name "Mayfly", type MF_NOTE_TYPE, and the ABI
  * version as a 4-byte descriptor. mayfly.ld keeps it and gives it a PT_NOTE
@@ -40,8 +41,8 @@ struct mf__note {
     uint32_t desc;
 };
 
-__attribute__((section(".note.mayfly"), aligned(4), used))
-static const struct mf__note mf__note = {
+__attribute__((section(".note.mayfly"), aligned(4),
+               used)) static const struct mf__note mf__note = {
     .namesz = sizeof(MF_NOTE_NAME),
     .descsz = sizeof(uint32_t),
     .type = MF_NOTE_TYPE,

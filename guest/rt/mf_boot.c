@@ -31,8 +31,7 @@ static const char *mf__heap_check(const struct mf_boot *b)
 {
     if (b->heap_start > b->heap_end || b->heap_end > b->mem_size)
         return "boot page: heap outside guest memory";
-    if (b->heap_start < mf__gpa(mf__image_end) &&
-        b->heap_end > b->heap_start)
+    if (b->heap_start < mf__gpa(mf__image_end) && b->heap_end > b->heap_start)
         return "boot page: heap overlaps the image";
     return NULL;
 }

@@ -16,8 +16,8 @@
  * heap is exhausted or broken. Its section puts it after all other .bss
  * (see mayfly.ld), so that its pages are touched only by logging. Room for
  * the mark is always kept free; the extra byte takes vsnprintf's NUL. */
-__attribute__((section(".lbss.mf_log")))
-static char mf__log_buf[MF_LOG_MAX + 1];
+__attribute__((
+    section(".lbss.mf_log"))) static char mf__log_buf[MF_LOG_MAX + 1];
 static size_t mf__log_len;
 static int mf__log_full;
 

@@ -12,14 +12,14 @@
 
 static struct mf_span mf__span(const void *p, size_t len)
 {
-    struct mf_span s = { len != 0 ? mf__gpa(p) : 0, len };
+    struct mf_span s = {len != 0 ? mf__gpa(p) : 0, len};
 
     return s;
 }
 
 long mf_object_read(uint64_t off, void *buf, size_t len)
 {
-    struct mf_obj_io io = { .buf = mf__span(buf, len), .offset = off };
+    struct mf_obj_io io = {.buf = mf__span(buf, len), .offset = off};
 
     io.result = MF__NO_ANSWER;
     mf__outl(MF_PORT_OBJ_READ, (uint32_t)mf__gpa(&io));

@@ -202,7 +202,7 @@ int mf_set_header(const char *name, const char *value)
 MF__BOOT_PATH
 static struct mf_span mf__buf_span(const struct mf__buf *b)
 {
-    struct mf_span s = { 0, 0 };
+    struct mf_span s = {0, 0};
 
     if (b->len != 0) {
         s.gpa = mf__gpa(b->data);
