@@ -51,7 +51,8 @@ done
 
 url=http://127.0.0.1:$port
 data=$(mktemp -d /tmp/mayfly-bench.XXXXXX)
-token=bench-$RANDOM$RANDOM$RANDOM
+# fnd wants 16 to 256 visible characters.
+token=bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 fnd_pid=
 cleanup() {
     if [ -n "$fnd_pid" ] && kill -0 "$fnd_pid" 2>/dev/null; then

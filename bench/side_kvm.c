@@ -31,7 +31,9 @@
 #include "bench/side.h"
 #include "vmm/vmm.h"
 
-#define POOL_TARGET 8 /* the VMM's default pool size */
+/* A full pool: the VMM's default of 4 blank VMs plus 4 primed for the
+ * image's lane, which exists from the image's first invocation on. */
+#define POOL_TARGET 8
 
 /* ---- Runner side (the child) ------------------------------------------ */
 
@@ -210,8 +212,8 @@ static int runner_open(struct runner *r, int argc, char **argv)
         return -1;
     }
     free(elf);
-    for (int i = 0; i < 20; i++) /* the first fill takes longest */
-        settle(r->vmm);
+    settle(r->vmm); /* 4 blank VMs: no lane for the image before its
+                       first invocation */
     vmm_stats(r->vmm, &st);
     r->created_at_start = st.vms_created;
     r->pool_at_start = st.pool_depth;

@@ -139,8 +139,12 @@ static int spawn_once(const struct spawner *s, uint64_t *ns,
     size_t len;
     int rc;
 
-    if (child_start(s, &ch, err_path) < 0)
+    out[0] = '\0';
+    if (child_start(s, &ch, err_path) < 0) {
+        snprintf(out, OUT_MAX, "cannot start %s: %s", s->argv[0],
+                 strerror(errno));
         return -1;
+    }
     rc = child_finish(s, &ch, out, &len);
     *ns = bench_now_ns() - t0;
     return rc;
@@ -303,7 +307,8 @@ static int validate(struct contender *c)
         err[strcspn(err, "\n")] = '\0';
     if (f)
         fclose(f);
-    side_fail(c, "%s%s%s", err[0] ? err : "no answer",
+    out[strcspn(out, "\r\n")] = '\0';
+    side_fail(c, "%s%s%s", err[0] ? err : "no good answer",
               out[0] ? "; output: " : "", out);
     return -1;
 }
