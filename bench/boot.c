@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "bench/floor.h"
+#include "bench/series.h"
 #include "vmm/vmm.h"
 #include "vmm/vmm_int.h" /* memory per VM: primes VMs without invoking */
 
@@ -42,41 +43,6 @@ enum {
 static const char *phase_names[NPHASES] = {
     "floor", "wait", "load", "enter", "start", "run", "done", "critical",
 };
-
-struct series {
-    uint64_t *v;
-    size_t n, cap;
-};
-
-static void push(struct series *s, uint64_t v)
-{
-    if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 1024;
-        s->v = realloc(s->v, s->cap * sizeof(*s->v));
-        if (!s->v)
-            abort();
-    }
-    s->v[s->n++] = v;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of a sorted series, in microseconds. */
-static double pct(const struct series *s, double p)
-{
-    size_t i;
-
-    if (!s->n)
-        return 0;
-    i = (size_t)(p / 100.0 * (double)s->n + 0.5);
-    i = i ? i - 1 : 0;
-    return (double)s->v[i < s->n ? i : s->n - 1] / 1000.0;
-}
 
 static void *read_file(const char *path, size_t *len)
 {
@@ -130,13 +96,13 @@ static int cold_once(struct vmm *vmm, struct vmm_image *img, struct series *s)
     if (rc == 0 && (r.body_len != 10 || memcmp(r.body, "hello, ada", 10)))
         rc = -1;
     if (rc == 0) {
-        push(&s[P_WAIT], r.t.wait);
-        push(&s[P_LOAD], r.t.load);
-        push(&s[P_ENTER], r.t.enter);
-        push(&s[P_START], r.t.start);
-        push(&s[P_RUN], r.t.run);
-        push(&s[P_DONE], r.t.done);
-        push(&s[P_TOTAL], r.t.total);
+        series_push(&s[P_WAIT], r.t.wait);
+        series_push(&s[P_LOAD], r.t.load);
+        series_push(&s[P_ENTER], r.t.enter);
+        series_push(&s[P_START], r.t.start);
+        series_push(&s[P_RUN], r.t.run);
+        series_push(&s[P_DONE], r.t.done);
+        series_push(&s[P_TOTAL], r.t.total);
     } else {
         fprintf(stderr, "invocation failed: %s\n", r.reason);
     }
@@ -203,11 +169,29 @@ static long kib_field(const char *file, const char *field)
     return v;
 }
 
-/* Host memory that K primed VMs hold, per VM: all the machine lost
- * (MemFree) split into the guest pages they touched (our process's
- * anonymous RSS: copy-on-write and zero-fill pages) and the rest (KVM's
- * structures, page tables, memory slots). Noisy if other work allocates
- * meanwhile; the median of three rounds is reported. */
+/* The kernel's own memory, in KiB: what KVM's structures, shadow page
+ * tables and memory slots are allocated from. */
+static long kernel_kib(void)
+{
+    static const char *const fields[] = {
+        "Slab:",        "PageTables:",  "SecPageTables:",
+        "KernelStack:", "VmallocUsed:", "Percpu:",
+    };
+    long sum = 0;
+
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        long v = kib_field("/proc/meminfo", fields[i]);
+
+        sum += v > 0 ? v : 0;
+    }
+    return sum;
+}
+
+/* Host memory that K primed VMs hold, per VM: the guest pages they touched
+ * (our process's anonymous RSS: copy-on-write and zero-fill pages), and the
+ * rest: kernel memory (slab, page tables, vmalloc, per-CPU) plus our
+ * file-backed and shared RSS (the vCPUs' kvm_run pages). Other work on the
+ * machine adds noise; the median of three rounds is reported. */
 static void memory_per_vm(struct vmm_image *img, long *guest_kib,
                           long *host_kib)
 {
@@ -224,17 +208,22 @@ static void memory_per_vm(struct vmm_image *img, long *guest_kib,
     k.warm = &warm;
     for (int r = 0; r < ROUNDS; r++) {
         static struct vmm_vm *vms[K];
-        long free0 = kib_field("/proc/meminfo", "MemFree:");
-        long anon0 = kib_field("/proc/self/status", "RssAnon:");
+        long anon0, host0;
         int n = 0;
+
+        usleep(200 * 1000); /* let deferred frees of earlier VMs settle */
+        anon0 = kib_field("/proc/self/status", "RssAnon:");
+        host0 = kernel_kib() + kib_field("/proc/self/status", "RssFile:") +
+                kib_field("/proc/self/status", "RssShmem:");
 
         while (n < K && vmm_vm_create(&k, &vms[n]) == 0 &&
                vmm_vm_prime(vms[n], img) == 0)
             n++;
         g[r] =
             (kib_field("/proc/self/status", "RssAnon:") - anon0) / (n ? n : 1);
-        h[r] = (free0 - kib_field("/proc/meminfo", "MemFree:")) / (n ? n : 1) -
-               g[r];
+        h[r] = (kernel_kib() + kib_field("/proc/self/status", "RssFile:") +
+                kib_field("/proc/self/status", "RssShmem:") - host0) /
+               (n ? n : 1);
         while (n > 0)
             vmm_vm_destroy(vms[--n]);
     }
@@ -258,9 +247,10 @@ static void print_table(struct series *s)
     printf("%-10s %8s %10s %10s %10s\n", "phase", "n", "p50_us", "p90_us",
            "p99_us");
     for (int i = 0; i < NPHASES; i++) {
-        qsort(s[i].v, s[i].n, sizeof(uint64_t), cmp_u64);
+        series_sort(&s[i]);
         printf("%-10s %8zu %10.1f %10.1f %10.1f\n", phase_names[i], s[i].n,
-               pct(&s[i], 50), pct(&s[i], 90), pct(&s[i], 99));
+               series_pct_us(&s[i], 50), series_pct_us(&s[i], 90),
+               series_pct_us(&s[i], 99));
     }
 }
 
@@ -297,7 +287,7 @@ int main(int argc, char **argv)
 
         settle(vmm, 8);
         if (bench_floor_once(kvm, run_size, &ns) == 0)
-            push(&s[P_FLOOR], ns);
+            series_push(&s[P_FLOOR], ns);
         settle(vmm, 8);
         if (cold_once(vmm, img, s))
             return 1;
@@ -314,8 +304,8 @@ int main(int argc, char **argv)
     printf("image %s: %zu bytes\n", image, len);
     printf("RESULT critical_p50_us=%.0f critical_p99_us=%.0f "
            "boots_per_s=%.0f floor_p50_us=%.0f\n",
-           pct(&s[P_TOTAL], 50), pct(&s[P_TOTAL], 99), bps,
-           pct(&s[P_FLOOR], 50));
+           series_pct_us(&s[P_TOTAL], 50), series_pct_us(&s[P_TOTAL], 99), bps,
+           series_pct_us(&s[P_FLOOR], 50));
     vmm_image_put(img);
     vmm_close(vmm);
     free(elf);

@@ -19,17 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* A growable list of durations in nanoseconds. */
-struct series {
-    uint64_t *v;
-    size_t n, cap;
-};
-
-void series_push(struct series *s, uint64_t v);
-void series_sort(struct series *s);
-/* Nearest-rank percentile of a sorted series, in microseconds. */
-double series_pct_us(const struct series *s, double p);
-double series_mean_us(const struct series *s);
+#include "bench/series.h"
 
 /* Phases of a Mayfly in-process invocation (struct vmm_timings). */
 enum {
