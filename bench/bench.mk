@@ -3,6 +3,7 @@
 BENCH_BOOT := $(B)/bench/boot
 
 $(BENCH_BOOT): $(B)/bench/boot.o $(B)/bench/floor.o $(B)/bench/series.o \
+		$(B)/bench/cold.o \
 		$(VMM_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(VMM_LIBS) $(LDLIBS)
@@ -18,7 +19,7 @@ bench-boot: $(BENCH_BOOT) $(B)/functions/hello.elf
 .PHONY: bench bench-quick
 BENCH_SIDE := $(B)/bench/side
 BENCH_SIDE_OBJS := $(addprefix $(B)/bench/, side.o side_kvm.o side_spawn.o \
-	side_http.o side_report.o floor.o series.o)
+	side_http.o side_report.o floor.o series.o cold.o)
 BENCH_NATIVE := $(B)/bench/native/hello
 
 $(BENCH_SIDE): $(BENCH_SIDE_OBJS) $(VMM_OBJS)

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/cold.h"
 #include "bench/floor.h"
 #include "bench/series.h"
 #include "vmm/vmm.h"
@@ -64,34 +65,10 @@ static void *read_file(const char *path, size_t *len)
     return buf;
 }
 
-static const struct vmm_request hello_req = {
-    .method = "POST",
-    .path = "/fn/hello",
-    .body = "ada",
-    .body_len = 3,
-    .timeout_ms = 1000,
-    .trigger = 1,
-};
-
-/* Waits until the pool is back to `target` ready VMs (blank and primed)
- * and the reaper has caught up. */
-static void settle(struct vmm *vmm, unsigned target)
-{
-    struct vmm_stats st;
-
-    for (int i = 0; i < 2000; i++) {
-        vmm_stats(vmm, &st);
-        if (st.pool_depth >= target &&
-            st.vms_created - st.pool_depth <= st.vms_destroyed)
-            return;
-        usleep(100);
-    }
-}
-
 static int cold_once(struct vmm *vmm, struct vmm_image *img, struct series *s)
 {
     struct vmm_result r;
-    int rc = vmm_invoke(vmm, img, &hello_req, NULL, &r);
+    int rc = vmm_invoke(vmm, img, &bench_hello_req, NULL, &r);
 
     if (rc == 0 && (r.body_len != 10 || memcmp(r.body, "hello, ada", 10)))
         rc = -1;
@@ -125,7 +102,7 @@ static void *load_main(void *p)
     while (bench_now_ns() < a->until) {
         struct vmm_result r;
 
-        if (vmm_invoke(a->vmm, a->img, &hello_req, NULL, &r) == 0)
+        if (vmm_invoke(a->vmm, a->img, &bench_hello_req, NULL, &r) == 0)
             atomic_fetch_add(a->done, 1);
         else
             atomic_fetch_add(a->failed, 1);
@@ -285,10 +262,10 @@ int main(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         uint64_t ns;
 
-        settle(vmm, 8);
+        bench_settle(vmm, 8);
         if (bench_floor_once(kvm, run_size, &ns) == 0)
             series_push(&s[P_FLOOR], ns);
-        settle(vmm, 8);
+        bench_settle(vmm, 8);
         if (cold_once(vmm, img, s))
             return 1;
     }
