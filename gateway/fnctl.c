@@ -16,6 +16,7 @@
 #include "gateway/buf.h"
 #include "gateway/client.h"
 #include "gateway/fnbench.h"
+#include "gateway/url.h"
 #include "gateway/log.h"
 #include "gateway/s3cred.h"
 #include "gateway/token.h"
@@ -491,20 +492,14 @@ static const char deploy_usage[] =
 /* Appends "&key=" and value, %-encoded, to the query. */
 static void query_add(struct gw_buf *q, const char *key, const char *value)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *p;
+    char *v = gw_url_encode(value, strlen(value), GW_URL_KEEP_SLASH);
 
-    gw_buf_addf(q, "%c%s=", q->len ? '&' : '?', key);
-    for (p = (const unsigned char *)value; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-            (*p >= '0' && *p <= '9') || strchr("-._~/*", *p)) {
-            gw_buf_addc(q, (char)*p);
-            continue;
-        }
-        gw_buf_addc(q, '%');
-        gw_buf_addc(q, hex[*p >> 4]);
-        gw_buf_addc(q, hex[*p & 15]);
+    if (!v) {
+        q->err = -ENOMEM;
+        return;
     }
+    gw_buf_addf(q, "%c%s=%s", q->len ? '&' : '?', key, v);
+    free(v);
 }
 
 /* "on-object: texts/in/:.txt (put,delete)" per object trigger. */

@@ -9,10 +9,10 @@ LLHTTP_OBJS := $(B)/llhttp/api.o $(B)/llhttp/http.o $(B)/llhttp/llhttp.o
 UV_CFLAGS := $(shell pkg-config --cflags libuv 2>/dev/null)
 UV_LIBS := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
 
-GW_COMMON := log buf token secret
+GW_COMMON := log buf token secret url
 GW_FND := fnd http api invoke registry dispatch invlog metrics fnconf \
 	s3 s3obj s3list sigv4 s3cred bg events s3event hooks api_events \
-	triggers objstore url
+	triggers objstore
 GW_FNCTL := fnctl client s3cred fnbench loadgen
 
 GW_COMMON_OBJS := $(GW_COMMON:%=$(B)/gateway/%.o)
