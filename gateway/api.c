@@ -851,6 +851,8 @@ static void metrics(struct gw *gw, struct gw_http_req *req)
     vmm_stats(gw->vmm, &g.vmm);
     g.queue_depth = gw_dispatch_queued(gw->dispatch);
     g.inflight = gw_dispatch_running(gw->dispatch);
+    gw_dispatch_inline_stats(gw->dispatch, &g.inline_answered,
+                             &g.inline_handed);
     g.connections = gw->http ? gw_http_conns(gw->http) : 0;
     if (gw->admin_http)
         g.connections += gw_http_conns(gw->admin_http);

@@ -241,6 +241,14 @@ void gw_metrics_render(struct gw_metrics *m, const struct gw_gauges *g,
                    "gauge", g->queue_depth);
     render_counter(b, "mayfly_inflight", "Invocations running in a VM.",
                    "gauge", g->inflight);
+    render_counter(b, "mayfly_inline_answered_total",
+                   "Invocations answered within their first time slice on "
+                   "the event loop, with no worker hand-off.",
+                   "counter", g->inline_answered);
+    render_counter(b, "mayfly_inline_handed_on_total",
+                   "Invocations begun on the event loop that outlived their "
+                   "first time slice and went on on a worker.",
+                   "counter", g->inline_handed);
     render_counter(b, "mayfly_http_connections", "Open HTTP connections.",
                    "gauge", g->connections);
     render_counter(b, "mayfly_invocation_log_dropped_total",

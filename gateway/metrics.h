@@ -27,6 +27,7 @@ struct gw_gauges {
     unsigned inflight;
     unsigned connections;
     uint64_t invlog_dropped;
+    uint64_t inline_answered, inline_handed;
 };
 
 int gw_metrics_open(struct gw_metrics **out);

@@ -266,8 +266,10 @@ static struct vmm_lane *lane_for(struct vmm_pool *p, struct vmm_image *img,
 
 /* Takers wait for the maker rather than create VMs beside it: creation
  * serialises on KVM's global lock, so two at once only slow both. Only a
- * maker that keeps failing makes the taker try for itself. */
-int vmm_pool_take(struct vmm *vmm, struct vmm_image *img, struct vmm_vm **out)
+ * maker that keeps failing makes the taker try for itself. Without `wait`,
+ * returns -EAGAIN at once when no VM is ready. */
+int vmm_pool_take(struct vmm *vmm, struct vmm_image *img, int wait,
+                  struct vmm_vm **out)
 {
     struct vmm_pool *p = &vmm->pool;
     struct vmm_image *drop = NULL;
@@ -278,7 +280,7 @@ int vmm_pool_take(struct vmm *vmm, struct vmm_image *img, struct vmm_vm **out)
     pthread_mutex_lock(&p->lock);
     lane = lane_for(p, img, &drop);
     lane->used_ns = vmm_now_ns();
-    while (!lane->ready && !p->ready && !p->error && !p->stop &&
+    while (wait && !lane->ready && !p->ready && !p->error && !p->stop &&
            lane->img == img)
         pthread_cond_wait(&p->have, &p->lock);
     if (lane->img == img && lane->ready) {
@@ -298,6 +300,8 @@ int vmm_pool_take(struct vmm *vmm, struct vmm_image *img, struct vmm_vm **out)
         *out = vm;
         return 0;
     }
+    if (!wait)
+        return -EAGAIN;
     rc = make_vm(vmm, NULL, out);
     return rc;
 }

@@ -61,11 +61,14 @@ static int timer_setup(void)
     return 0;
 }
 
-static void timer_arm(uint32_t ms)
+static void timer_arm(uint64_t ns)
 {
     struct itimerspec its = {
-        .it_value = {ms / 1000, (long)(ms % 1000) * 1000000L},
+        .it_value = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)},
     };
+
+    if (!ns)
+        its.it_value.tv_nsec = 1; /* zero would disarm */
 
     timer_settime(t_timer, 0, &its, NULL);
 }
@@ -433,38 +436,61 @@ static int handle_exit(struct vmm_vm *vm, const struct vmm_mem *mem,
     }
 }
 
-/* Runs the vCPU until the guest answers, breaks the contract or times out. */
-static int run_loop(struct vmm *vmm, struct vmm_vm *vm,
-                    const struct vmm_request *rq,
-                    const struct vmm_host_ops *ops, struct vmm_result *res)
+/* One invocation from VM taken to VM buried. It may start on one thread
+ * and go on on another (vmm_invoke_try, vmm_call_finish). */
+struct vmm_call {
+    struct vmm *vmm;
+    struct vmm_vm *vm;
+    struct vmm_image *img;
+    const struct vmm_request *rq;
+    const struct vmm_host_ops *ops;
+    struct vmm_result *res;
+    uint32_t limit_ms;
+    uint64_t t0;        /* vmm_now_ns() at the start */
+    uint64_t deadline;  /* vmm_now_ns() past which the guest has timed out */
+    uint64_t tsc_entry; /* just before the first KVM_RUN */
+};
+
+/* Runs the vCPU until the guest answers, breaks the contract or times out,
+ * or, with a nonzero `slice`, until `slice` ns have passed. Returns the
+ * outcome, or RUN_CONTINUE when the slice ended first; the vCPU can then
+ * be run again, from any thread. */
+static int run_loop(struct vmm_call *c, uint64_t slice)
 {
+    struct vmm_vm *vm = c->vm;
+    struct vmm_result *res = c->res;
     struct vmm_mem mem = {vm->mem, vm->mem_size};
-    uint32_t limit_ms = rq->timeout_ms ? rq->timeout_ms : 1000;
+    uint64_t now = vmm_now_ns();
+    uint64_t left = c->deadline > now ? c->deadline - now : 0;
+    int last = !slice || slice >= left; /* the timer marks the deadline */
     int rc = RUN_CONTINUE;
 
     t_expired = 0;
     t_run = vm->run;
-    timer_arm(limit_ms);
+    vm->run->immediate_exit = 0;
+    timer_arm(last ? left : slice);
     while (rc == RUN_CONTINUE) {
         if (ioctl(vm->vcpufd, KVM_RUN, 0) < 0) {
-            if (errno == EINTR && t_expired)
-                rc = set_error(res, VMM_ETIMEOUT, "timed out after %u ms",
-                               limit_ms);
-            else if (errno != EINTR)
+            if (errno != EINTR)
                 rc = set_error(res, VMM_EHOST, "KVM_RUN: %s", strerror(errno));
+            else if (t_expired && last)
+                rc = set_error(res, VMM_ETIMEOUT, "timed out after %u ms",
+                               c->limit_ms);
+            else if (t_expired)
+                break;
             continue;
         }
         res->exits++;
-        rc = handle_exit(vm, &mem, ops, res);
+        rc = handle_exit(vm, &mem, c->ops, res);
     }
     timer_disarm();
     t_run = NULL;
     if (rc == VMM_OK)
-        rc = collect(vmm, &mem, rq, res);
+        rc = collect(c->vmm, &mem, c->rq, res);
     if (rc == VMM_ECRASH)
-        atomic_fetch_add(&vmm->crashes, 1);
+        atomic_fetch_add(&c->vmm->crashes, 1);
     else if (rc == VMM_ETIMEOUT)
-        atomic_fetch_add(&vmm->timeouts, 1);
+        atomic_fetch_add(&c->vmm->timeouts, 1);
     return rc;
 }
 
@@ -485,47 +511,121 @@ static void guest_phases(struct vmm *vmm, const struct vmm_vm *vm,
     res->t.done = tsc_to_ns(vmm->kvm.tsc_khz, tsc_exit - d);
 }
 
-int vmm_invoke(struct vmm *vmm, struct vmm_image *img,
-               const struct vmm_request *rq, const struct vmm_host_ops *ops,
-               struct vmm_result *res)
+static void call_end(struct vmm_call *c)
 {
-    uint64_t t0 = vmm_now_ns(), t1, tsc_entry, tsc_exit;
-    struct vmm_vm *vm;
+    uint64_t tsc_exit = vmm_rdtsc();
+
+    if (c->res->error == VMM_OK)
+        guest_phases(c->vmm, c->vm, c->tsc_entry, tsc_exit, c->res);
+    vmm_pool_bury(c->vmm, c->vm);
+    c->res->t.total = vmm_now_ns() - c->t0;
+}
+
+/* Takes a VM (waiting for one only if `wait`) and loads the request into
+ * it. Returns 0 when the guest is ready to run, -EAGAIN when no VM was
+ * ready, or the error (res filled, VM buried). */
+static int call_begin(struct vmm_call *c, int wait)
+{
+    struct vmm_result *res = c->res;
+    const struct vmm_image *img;
     struct mf_boot *boot;
+    uint64_t t1;
     int rc;
 
     memset(res, 0, sizeof(*res));
+    c->t0 = vmm_now_ns();
     if (timer_setup() < 0)
         return set_error(res, VMM_EHOST, "cannot create timer");
-    if (vmm_pool_take(vmm, img, &vm) < 0)
+    rc = vmm_pool_take(c->vmm, c->img, wait, &c->vm);
+    if (rc == -EAGAIN && !wait)
+        return rc;
+    if (rc < 0)
         return set_error(res, VMM_EHOST, "cannot create VM");
+    img = c->img;
     t1 = vmm_now_ns();
-    res->t.wait = t1 - t0;
-    rc = vmm_vm_load(vm, img);
+    res->t.wait = t1 - c->t0;
+    rc = vmm_vm_load(c->vm, c->img);
     if (rc) {
         set_error(res, VMM_EHOST, "loading VM: %s", strerror(-rc));
         goto bury;
     }
-    boot = (struct mf_boot *)(vm->mem + MF_BOOT_GPA);
-    if (place_request(vm, img, rq, boot) < 0) {
+    boot = (struct mf_boot *)(c->vm->mem + MF_BOOT_GPA);
+    if (place_request(c->vm, img, c->rq, boot) < 0) {
         set_error(res, VMM_ELIMIT,
                   "request does not fit in %llu MiB of "
                   "guest memory",
                   (unsigned long long)(img->mem_size >> 20));
         goto bury;
     }
-    boot->trigger = rq->trigger;
-    fill_boot(vmm, vm, img, boot);
-    tsc_entry = vmm_rdtsc();
-    res->t.load = vmm_now_ns() - t1;
-    run_loop(vmm, vm, rq, ops, res);
-    tsc_exit = vmm_rdtsc();
-    if (res->error == VMM_OK)
-        guest_phases(vmm, vm, tsc_entry, tsc_exit, res);
+    boot->trigger = c->rq->trigger;
+    fill_boot(c->vmm, c->vm, c->img, boot);
+    c->limit_ms = c->rq->timeout_ms ? c->rq->timeout_ms : 1000;
+    c->tsc_entry = vmm_rdtsc();
+    t1 = vmm_now_ns();
+    res->t.load = t1 - c->t0 - res->t.wait;
+    c->deadline = t1 + (uint64_t)c->limit_ms * 1000000u;
+    return 0;
 bury:
-    vmm_pool_bury(vmm, vm);
-    res->t.total = vmm_now_ns() - t0;
+    vmm_pool_bury(c->vmm, c->vm);
+    res->t.total = vmm_now_ns() - c->t0;
     return res->error;
+}
+
+int vmm_invoke(struct vmm *vmm, struct vmm_image *img,
+               const struct vmm_request *rq, const struct vmm_host_ops *ops,
+               struct vmm_result *res)
+{
+    struct vmm_call c = {
+        .vmm = vmm, .img = img, .rq = rq, .ops = ops, .res = res};
+
+    if (call_begin(&c, 1))
+        return res->error;
+    run_loop(&c, 0);
+    call_end(&c);
+    return res->error;
+}
+
+enum vmm_try vmm_invoke_try(struct vmm *vmm, struct vmm_image *img,
+                            const struct vmm_request *rq,
+                            const struct vmm_host_ops *ops,
+                            struct vmm_result *res, uint32_t slice_us,
+                            struct vmm_call **more)
+{
+    struct vmm_call c = {
+        .vmm = vmm, .img = img, .rq = rq, .ops = ops, .res = res};
+    int rc = call_begin(&c, 0);
+
+    *more = NULL;
+    if (rc == -EAGAIN)
+        return VMM_TRY_BUSY;
+    if (rc)
+        return VMM_TRY_DONE;
+    if (run_loop(&c, (uint64_t)slice_us * 1000u) != RUN_CONTINUE) {
+        call_end(&c);
+        return VMM_TRY_DONE;
+    }
+    *more = malloc(sizeof(c));
+    if (!*more) { /* cannot set it aside: finish here */
+        run_loop(&c, 0);
+        call_end(&c);
+        return VMM_TRY_DONE;
+    }
+    **more = c;
+    return VMM_TRY_MORE;
+}
+
+int vmm_call_finish(struct vmm_call *c)
+{
+    int rc;
+
+    if (timer_setup() < 0)
+        set_error(c->res, VMM_EHOST, "cannot create timer");
+    else
+        run_loop(c, 0);
+    call_end(c);
+    rc = c->res->error;
+    free(c);
+    return rc;
 }
 
 void vmm_result_free(struct vmm_result *res)

@@ -7,6 +7,9 @@
  *   vmm_invoke()                    per request, on a worker thread (it
  *                                   blocks in KVM_RUN; never call it on an
  *                                   event loop)
+ *   vmm_invoke_try()                per request on an event loop: runs a
+ *                                   time slice; vmm_call_finish() goes on
+ *                                   on a worker
  *   vmm_result_free(), vmm_image_put(), vmm_close()
  *
  * Errors: vmm_open and vmm_image_load return 0 or a negative errno and
@@ -116,6 +119,29 @@ int vmm_invoke(struct vmm *vmm, struct vmm_image *img,
                const struct vmm_request *req, const struct vmm_host_ops *ops,
                struct vmm_result *res);
 void vmm_result_free(struct vmm_result *res);
+
+/* An invocation whose guest outlived its first time slice. */
+struct vmm_call;
+
+enum vmm_try {
+    VMM_TRY_BUSY, /* no VM was ready: nothing done, use vmm_invoke */
+    VMM_TRY_DONE, /* finished: *res filled as by vmm_invoke */
+    VMM_TRY_MORE, /* still running: finish *more with vmm_call_finish */
+};
+
+/* vmm_invoke for a thread that must not block for long, such as an event
+ * loop: runs only if a VM is ready at once, and sets the guest aside after
+ * `slice_us` microseconds of running. The guest's time limit counts from
+ * its first instruction here, wherever it goes on. */
+enum vmm_try vmm_invoke_try(struct vmm *vmm, struct vmm_image *img,
+                            const struct vmm_request *req,
+                            const struct vmm_host_ops *ops,
+                            struct vmm_result *res, uint32_t slice_us,
+                            struct vmm_call **more);
+/* Runs a set-aside guest to its end, on any thread of the process (it
+ * blocks in KVM_RUN); fills the `res` given to vmm_invoke_try, frees
+ * `call` and returns res->error. */
+int vmm_call_finish(struct vmm_call *call);
 
 /* Counters since vmm_open. */
 struct vmm_stats {

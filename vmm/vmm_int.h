@@ -149,8 +149,10 @@ int vmm_pool_start(struct vmm *vmm, unsigned target);
 void vmm_pool_stop(struct vmm *vmm);
 /* Takes a VM for img: one primed for it if its lane has one, else a blank
  * VM, waiting for the pool if needed. Opens a lane for img. */
-int vmm_pool_take(struct vmm *vmm, struct vmm_image *img, struct vmm_vm **out);
-/* Hands a used VM to the reaper; never blocks on its destruction. */
+int vmm_pool_take(struct vmm *vmm, struct vmm_image *img, int wait,
+                  struct vmm_vm **out);
+/* Hands a used VM to the reaper, or destroys it here when the reaper is
+ * far behind. */
 void vmm_pool_bury(struct vmm *vmm, struct vmm_vm *vm);
 
 /* ---- Clock ------------------------------------------------------------ */
