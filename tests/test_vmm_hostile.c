@@ -11,6 +11,7 @@
  * be moved with MF_TEST_GUESTS.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -878,6 +879,119 @@ static void skip_all(const char *reason)
     printf("SKIP vmm_hostile_stats: %s\n", reason);
 }
 
+/* ---- time slices: begun on one thread, finished on another -------------
+ * fnd runs a guest's first slice on its event loop and lets a worker
+ * finish a guest that outlives it (vmm_invoke_try, vmm_call_finish).
+ */
+
+struct sliced {
+    struct vmm_call *call;
+    int rc;
+};
+
+static void *finish_thread(void *arg)
+{
+    struct sliced *s = arg;
+
+    s->rc = vmm_call_finish(s->call);
+    return NULL;
+}
+
+/* Starts img with `query` under a `slice_us` slice, retrying while no VM
+ * is ready; a guest set aside is finished on a thread of its own. Returns
+ * the vmm_try outcome of the start (-1: never got a VM). */
+static int sliced_invoke(struct vmm_image *img, const char *query,
+                         uint32_t slice_us, uint32_t timeout_ms,
+                         struct vmm_result *res)
+{
+    struct vmm_request rq = {
+        .method = "GET",
+        .path = "/fn/sliced",
+        .query = query,
+        .trigger = 1,
+        .timeout_ms = timeout_ms,
+    };
+    struct sliced s = {0};
+    pthread_t t;
+    enum vmm_try how = VMM_TRY_BUSY;
+
+    for (int i = 0; i < 200 && how == VMM_TRY_BUSY; i++) {
+        how = vmm_invoke_try(vmm, img, &rq, NULL, res, slice_us, &s.call);
+        if (how == VMM_TRY_BUSY)
+            usleep(5000);
+    }
+    if (how == VMM_TRY_BUSY)
+        return -1;
+    invocations++;
+    if (how == VMM_TRY_MORE) {
+        if (pthread_create(&t, NULL, finish_thread, &s) != 0)
+            s.rc = vmm_call_finish(s.call);
+        else
+            pthread_join(t, NULL);
+    }
+    crashes_seen += res->error == VMM_ECRASH;
+    timeouts_seen += res->error == VMM_ETIMEOUT;
+    return (int)how;
+}
+
+static void slice_case(const char *name, struct vmm_image *img,
+                       const char *query, uint32_t slice_us,
+                       uint32_t timeout_ms, int want_how, int want_error,
+                       const char *want_body)
+{
+    struct vmm_result r;
+    char err[256] = "";
+    int how = sliced_invoke(img, query, slice_us, timeout_ms, &r), bad = 0;
+
+    if (how < 0) {
+        tl_fail(name, "no VM became ready in 1 s");
+        return;
+    }
+    if (how != want_how)
+        bad = why(err, sizeof(err), "started as %d, want %d", how, want_how);
+    else if ((int)r.error != want_error)
+        bad = why(err, sizeof(err), "got %s (%s), want %s", error_name(r.error),
+                  r.reason, error_name(want_error));
+    else if (want_body && (r.status != 200 || r.body_len != strlen(want_body) ||
+                           memcmp(r.body, want_body, r.body_len) != 0))
+        bad = why(err, sizeof(err), "answered %d \"%.*s\"", r.status,
+                  (int)r.body_len, r.body);
+    else if (want_error == VMM_ETIMEOUT)
+        bad = took(&r, timeout_ms, err, sizeof(err));
+    vmm_result_free(&r);
+    verdict_serving(name, bad, err, sizeof(err));
+}
+
+static void slice_cases(void)
+{
+    struct vmm_image *gw, *loop;
+    char err[256];
+
+    if (load("libos_gwtest", &gw, err, sizeof(err))) {
+        tl_fail("vmm_slice_images", "load: %s", err);
+        return;
+    }
+    if (load("loop", &loop, err, sizeof(err))) {
+        tl_fail("vmm_slice_images", "load: %s", err);
+        vmm_image_put(gw);
+        return;
+    }
+    /* A slice of a whole second: the guest answers within it. */
+    slice_case("vmm_slice_answers_within", gw, "", 1000000, 2000, VMM_TRY_DONE,
+               VMM_OK, "ok");
+    /* 20 ms of work under a 100 us slice: set aside, finished elsewhere. */
+    slice_case("vmm_slice_finished_on_another_thread", gw, "spin=20", 100, 2000,
+               VMM_TRY_MORE, VMM_OK, "ok");
+    /* The time limit holds across the move. */
+    slice_case("vmm_slice_timeout_after_move", loop, "", 100, 200, VMM_TRY_MORE,
+               VMM_ETIMEOUT, NULL);
+    /* A slice longer than the limit: the limit ends it where it started. */
+    slice_case("vmm_slice_timeout_within", loop, "", 5000000, 200, VMM_TRY_DONE,
+               VMM_ETIMEOUT, NULL);
+    vmm_image_put(loop);
+    vmm_image_put(gw);
+}
+
 int main(void)
 {
     struct vmm_config cfg = {.pool_size = 2, .pool_memory_mib = MEM_MIB};
@@ -914,6 +1028,7 @@ int main(void)
     secret_cases();
     entry_state_primed();
     avx_cases();
+    slice_cases();
     stats_case(&before);
 
     vmm_image_put(hello);
