@@ -77,6 +77,7 @@ static void *worker_main(void *arg)
     struct gw_dispatch *d = arg;
     struct gw_job *job;
 
+    pthread_setname_np(pthread_self(), "vcpu-worker");
     block_daemon_signals();
     pthread_mutex_lock(&d->mu);
     for (;;) {

@@ -105,6 +105,7 @@ static void *maker_main(void *arg)
     struct vmm *vmm = arg;
     struct vmm_pool *p = &vmm->pool;
 
+    pthread_setname_np(pthread_self(), "vmm-maker");
     lower_priority();
     pthread_mutex_lock(&p->lock);
     while (!p->stop) {
@@ -170,6 +171,7 @@ static void *reaper_main(void *arg)
     struct vmm *vmm = arg;
     struct vmm_pool *p = &vmm->pool;
 
+    pthread_setname_np(pthread_self(), "vmm-reaper");
     lower_priority();
     pthread_mutex_lock(&p->lock);
     for (;;) {

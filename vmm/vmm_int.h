@@ -142,6 +142,7 @@ struct vmm {
     struct vmm_kvm kvm;
     struct vmm_image warm;
     struct vmm_pool pool;
+    int anchor_vmfd, anchor_vcpufd; /* see vmm_open */
     atomic_uint_least64_t created, destroyed, crashes, timeouts;
 };
 
