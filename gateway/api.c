@@ -36,6 +36,7 @@
 #include <jansson.h>
 #include <llhttp.h>
 
+#include "gateway/bg.h"
 #include "gateway/buf.h"
 #include "gateway/fnconf.h"
 #include "gateway/gw.h"
@@ -367,65 +368,139 @@ static char *config_text(struct gw *gw, json_t *cfg, const char **bad)
     return text;
 }
 
+/* A deploy under way. Checked on the loop thread; the image is validated
+ * and stored on a pool thread, since a large one takes long enough to
+ * stall every other request; the new version is made active back on the
+ * loop thread. */
+struct deploy {
+    uv_work_t work;
+    struct gw *gw;
+    struct gw_http_req *req; /* stays valid until answered */
+    char name[ST_NAME_MAX + 1];
+    const void *elf;
+    size_t len;
+    void *owned; /* elf, when decoded from a JSON deploy */
+    uint32_t memory_mib, timeout_ms;
+    char *config;
+    struct vmm_image *img;
+    char sha[ST_SHA_HEX];
+    int rc;
+    char err[160];
+};
+
+static void deploy_free(struct deploy *d)
+{
+    free(d->owned);
+    free(d->config);
+    free(d);
+}
+
+/* Pool thread. */
+static void deploy_work(uv_work_t *w)
+{
+    struct deploy *d = w->data;
+    struct st *st = gw_bg_store(&d->rc);
+
+    if (!st) {
+        snprintf(d->err, sizeof(d->err), "store: %s", strerror(-d->rc));
+        return;
+    }
+    d->rc = gw_registry_prepare(d->gw->vmm, st, d->elf, d->len, d->memory_mib,
+                                &d->img, d->sha, d->err, sizeof(d->err));
+}
+
+static void deploy_after(uv_work_t *w, int status)
+{
+    struct deploy *d = w->data;
+    struct gw_http_req *req = d->req;
+    struct gw *gw = d->gw;
+    struct gw_fn *fn;
+    char loc[128];
+    json_t *j;
+    int rc = status < 0 ? status : d->rc;
+
+    if (rc == 0)
+        rc = gw_registry_commit(gw->reg, d->name, d->img, d->sha, d->memory_mib,
+                                d->timeout_ms, d->config, &fn, d->err,
+                                sizeof(d->err));
+    else if (d->img)
+        vmm_image_put(d->img);
+    if (rc == -EINVAL || rc == -EEXIST) {
+        gw_http_error(req, rc == -EEXIST ? 409 : 400,
+                      rc == -EEXIST ? "route_taken" : "bad_image", d->err);
+    } else if (rc < 0) {
+        gw_log_errno(GW_LOG_WARN, rc, "deploy failed",
+                     "request_id=%s function=%s reason=\"%s\"", req->id,
+                     d->name, d->err);
+        gw_http_error(req, 503, "deploy_failed", d->err);
+    } else {
+        gw_info("deployed",
+                "request_id=%s function=%s version=%lld sha=%.12s "
+                "memory_mib=%u timeout_ms=%u",
+                req->id, fn->name, (long long)fn->version, fn->sha,
+                fn->memory_mib, fn->timeout_ms);
+        snprintf(loc, sizeof(loc), API_PREFIX "/%s", fn->name);
+        gw_http_add_header(req, "Location", loc);
+        j = fn_json(fn->name, fn->version, fn->sha, fn->memory_mib,
+                    fn->timeout_ms, fn->created_ms);
+        json_object_set_new(j, "config", gw_fnconf_view(d->config, 1));
+        reply_json(req, 201, j);
+    }
+    deploy_free(d);
+}
+
+/* Checks the deploy and starts it; `owned`, if not NULL, is `elf` and is
+ * freed with the deploy. */
 static void do_deploy(struct gw *gw, struct gw_http_req *req, const char *name,
-                      const void *elf, size_t len,
+                      const void *elf, size_t len, void *owned,
                       const struct deploy_params *p)
 {
-    struct gw_fn *fn;
-    char err[160] = "", loc[128], *config;
+    struct deploy *d;
     const char *bad;
-    json_t *j;
-    int rc;
 
     if (!gw_valid_name(name)) {
-        gw_http_error(req, 400, "bad_name",
-                      "function names are [a-z0-9][a-z0-9_-]{0,62}");
-        return;
+        bad = "function names are [a-z0-9][a-z0-9_-]{0,62}";
+        gw_http_error(req, 400, "bad_name", bad);
+        goto out;
     }
     bad = check_memory(p->memory_mib);
     if (!bad)
         bad = check_timeout(p->timeout_ms);
     if (bad) {
         gw_http_error(req, 400, "bad_parameter", bad);
-        return;
+        goto out;
     }
     if (len == 0) {
         gw_http_error(req, 400, "bad_image", "empty image");
-        return;
+        goto out;
     }
-    config = config_text(gw, p->cfg, &bad);
+    d = calloc(1, sizeof(*d));
+    if (!d) {
+        gw_http_error(req, 503, "host_error", "out of memory");
+        goto out;
+    }
+    d->config = config_text(gw, p->cfg, &bad);
     if (bad) {
+        free(d);
         gw_http_error(req, 400, "bad_parameter", bad);
-        return;
+        goto out;
     }
-    rc = gw_registry_deploy(gw->reg, name, elf, len, p->memory_mib,
-                            p->timeout_ms, config, &fn, err, sizeof(err));
-    if (rc == -EINVAL || rc == -EEXIST) {
-        free(config);
-        gw_http_error(req, rc == -EEXIST ? 409 : 400,
-                      rc == -EEXIST ? "route_taken" : "bad_image", err);
+    d->work.data = d;
+    d->gw = gw;
+    d->req = req;
+    snprintf(d->name, sizeof(d->name), "%s", name);
+    d->elf = elf;
+    d->len = len;
+    d->owned = owned;
+    d->memory_mib = p->memory_mib;
+    d->timeout_ms = p->timeout_ms;
+    if (uv_queue_work(gw->loop, &d->work, deploy_work, deploy_after) == 0)
         return;
-    }
-    if (rc < 0) {
-        free(config);
-        gw_log_errno(GW_LOG_WARN, rc, "deploy failed",
-                     "request_id=%s function=%s reason=\"%s\"", req->id, name,
-                     err);
-        gw_http_error(req, 503, "deploy_failed", err);
-        return;
-    }
-    gw_info("deployed",
-            "request_id=%s function=%s version=%lld sha=%.12s "
-            "memory_mib=%u timeout_ms=%u",
-            req->id, fn->name, (long long)fn->version, fn->sha, fn->memory_mib,
-            fn->timeout_ms);
-    snprintf(loc, sizeof(loc), API_PREFIX "/%s", fn->name);
-    gw_http_add_header(req, "Location", loc);
-    j = fn_json(fn->name, fn->version, fn->sha, fn->memory_mib, fn->timeout_ms,
-                fn->created_ms);
-    json_object_set_new(j, "config", gw_fnconf_view(config, 1));
-    free(config);
-    reply_json(req, 201, j);
+    d->owned = NULL;
+    deploy_free(d);
+    gw_http_error(req, 503, "host_error", "cannot queue the deploy");
+out:
+    free(owned);
 }
 
 static void deploy_raw(struct gw *gw, struct gw_http_req *req, const char *name)
@@ -438,7 +513,7 @@ static void deploy_raw(struct gw *gw, struct gw_http_req *req, const char *name)
     if (bad)
         gw_http_error(req, 400, "bad_parameter", bad);
     else
-        do_deploy(gw, req, name, req->body, req->body_len, &p);
+        do_deploy(gw, req, name, req->body, req->body_len, NULL, &p);
     json_decref(p.cfg);
 }
 
@@ -511,8 +586,7 @@ static void deploy_json(struct gw *gw, struct gw_http_req *req)
         gw_http_error(req, 400, "bad_image", "image is not base64");
         return;
     }
-    do_deploy(gw, req, json_string_value(name), elf, len, &p);
-    free(elf);
+    do_deploy(gw, req, json_string_value(name), elf, len, elf, &p);
     json_decref(p.cfg);
     json_decref(root);
 }

@@ -195,12 +195,13 @@ err_free:
     return rc;
 }
 
-/* Runs the first slice of a job on the loop thread when no other job waits
- * and a VM is ready: a short function then answers with no hand-off to a
+/* Runs the first slice of a job on the loop thread when a worker is idle
+ * and a VM is ready: a short function then answers with no hand-off to the
  * worker and back, which costs two thread wake-ups. A guest that needs
- * longer goes on on a worker, ahead of the queue. Object hypercalls do
- * file I/O, so jobs with `ops` always go to a worker. Returns 1 when the
- * job was taken (finished, or handed on). */
+ * longer goes on on that worker. With every worker busy jobs queue as
+ * before, so --workers still bounds the guests running at once. Object
+ * hypercalls do file I/O, so jobs with `ops` always go to a worker. Returns 1
+ * when the job was taken (finished, or handed on). */
 static int try_inline(struct gw_dispatch *d, struct gw_job *job)
 {
     struct vmm_call *more;
@@ -210,7 +211,7 @@ static int try_inline(struct gw_dispatch *d, struct gw_job *job)
     if (job->ops)
         return 0;
     pthread_mutex_lock(&d->mu);
-    idle = !d->qhead && !d->quiesced;
+    idle = !d->qhead && d->running < d->nthreads && !d->quiesced;
     pthread_mutex_unlock(&d->mu);
     if (!idle)
         return 0;

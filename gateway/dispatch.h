@@ -5,9 +5,10 @@
  * (which blocks in KVM_RUN), and hands the job back to the loop thread
  * through a uv_async, where job->done runs. Nothing else of the job is
  * touched by a worker, so the memory a job points to (request, image) must
- * stay valid until done runs. When no job waits and a VM is ready, the
- * guest's first 200 us run on the loop thread itself, and a guest that
- * answers in that time has job->done called before submit returns.
+ * stay valid until done runs. When a worker is idle and a VM is ready, the
+ * guest's first 200 us run on the loop thread itself (in the idle worker's
+ * stead), and a guest that answers in that time has job->done called
+ * before submit returns.
  *
  * Call order: gw_dispatch_open, gw_dispatch_submit..., gw_dispatch_quiesce
  * (refuse new jobs), wait until gw_dispatch_pending() is 0 (optionally

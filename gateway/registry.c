@@ -296,7 +296,7 @@ struct gw_fn *gw_registry_route(struct gw_registry *r, const char *method,
 }
 
 static int store_version(struct gw_registry *r, const char *name,
-                         const void *elf, size_t len, uint32_t memory_mib,
+                         const char *sha, uint32_t memory_mib,
                          uint32_t timeout_ms, const char *config_json,
                          struct st_function *sf)
 {
@@ -304,12 +304,11 @@ static int store_version(struct gw_registry *r, const char *name,
 
     memset(sf, 0, sizeof(*sf));
     snprintf(sf->name, sizeof(sf->name), "%s", name);
+    snprintf(sf->image_sha, sizeof(sf->image_sha), "%s", sha);
     sf->memory_mib = memory_mib;
     sf->timeout_ms = timeout_ms;
     sf->config_json = (char *)config_json;
-    rc = st_image_put(r->st, elf, len, sf->image_sha);
-    if (rc == 0)
-        rc = st_function_deploy(r->st, sf);
+    rc = st_function_deploy(r->st, sf);
     sf->config_json = NULL; /* the caller's */
     return rc;
 }
@@ -348,40 +347,67 @@ static int parse_conf(const char *config_json, struct gw_fnconf **conf,
     return rc;
 }
 
-int gw_registry_deploy(struct gw_registry *r, const char *name, const void *elf,
-                       size_t len, uint32_t memory_mib, uint32_t timeout_ms,
+int gw_registry_prepare(struct vmm *vmm, struct st *st, const void *elf,
+                        size_t len, uint32_t memory_mib, struct vmm_image **img,
+                        char sha[ST_SHA_HEX], char *err, size_t errlen)
+{
+    int rc = vmm_image_load(vmm, elf, len, memory_mib, img, err, errlen);
+
+    if (rc < 0)
+        return is_host_error(rc) ? rc : -EINVAL;
+    rc = st_image_put(st, elf, len, sha);
+    if (rc < 0) {
+        snprintf(err, errlen, "store: %s", strerror(-rc));
+        vmm_image_put(*img);
+        *img = NULL;
+    }
+    return rc;
+}
+
+int gw_registry_commit(struct gw_registry *r, const char *name,
+                       struct vmm_image *img, const char *sha,
+                       uint32_t memory_mib, uint32_t timeout_ms,
                        const char *config_json, struct gw_fn **out, char *err,
                        size_t errlen)
 {
     struct gw_fnconf *conf;
     struct st_function sf;
-    struct vmm_image *img;
     int rc;
 
     rc = parse_conf(config_json, &conf, err, errlen);
     if (rc < 0)
-        return rc;
+        goto err_image;
     rc = check_routes(r, name, conf, err, errlen);
     if (rc < 0)
         goto err_conf;
-    rc = vmm_image_load(r->vmm, elf, len, memory_mib, &img, err, errlen);
-    if (rc < 0) {
-        rc = is_host_error(rc) ? rc : -EINVAL;
-        goto err_conf;
-    }
-    rc = store_version(r, name, elf, len, memory_mib, timeout_ms, config_json,
-                       &sf);
+    rc = store_version(r, name, sha, memory_mib, timeout_ms, config_json, &sf);
     if (rc < 0) {
         snprintf(err, errlen, "store: %s", strerror(-rc));
-        goto err_image;
+        goto err_conf;
     }
     return install(r, &sf, img, conf, out);
 
-err_image:
-    vmm_image_put(img);
 err_conf:
     gw_fnconf_put(conf);
+err_image:
+    vmm_image_put(img);
     return rc;
+}
+
+int gw_registry_deploy(struct gw_registry *r, const char *name, const void *elf,
+                       size_t len, uint32_t memory_mib, uint32_t timeout_ms,
+                       const char *config_json, struct gw_fn **out, char *err,
+                       size_t errlen)
+{
+    struct vmm_image *img;
+    char sha[ST_SHA_HEX];
+    int rc = gw_registry_prepare(r->vmm, r->st, elf, len, memory_mib, &img, sha,
+                                 err, errlen);
+
+    if (rc < 0)
+        return rc;
+    return gw_registry_commit(r, name, img, sha, memory_mib, timeout_ms,
+                              config_json, out, err, errlen);
 }
 
 struct prev_walk {

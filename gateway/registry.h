@@ -72,9 +72,26 @@ struct gw_fn *gw_registry_route(struct gw_registry *r, const char *method,
                                 const char *path, struct gw_buf *allow);
 /* Validates `elf` by loading it, stores it with `config_json` (checked by
  * gw_fnconf_check; NULL for none) and makes it the active version of
- * `name`. *out points into the registry. */
+ * `name`. *out points into the registry. It is the two halves below in a
+ * row. */
 int gw_registry_deploy(struct gw_registry *r, const char *name, const void *elf,
                        size_t len, uint32_t memory_mib, uint32_t timeout_ms,
+                       const char *config_json, struct gw_fn **out, char *err,
+                       size_t errlen);
+/* The slow half of a deploy, safe on any thread given that thread's own
+ * store handle: validates `elf` by loading it into *img and stores its
+ * bytes by content (sha gets the hex digest). The registry is not
+ * touched. */
+int gw_registry_prepare(struct vmm *vmm, struct st *st, const void *elf,
+                        size_t len, uint32_t memory_mib, struct vmm_image **img,
+                        char sha[ST_SHA_HEX], char *err, size_t errlen);
+/* The quick half, on the loop thread: takes over the reference to `img`
+ * (prepared from image `sha`), stores a new version of `name` with it and
+ * makes that version the active one. Routes are checked here, against the
+ * registry as it is now. */
+int gw_registry_commit(struct gw_registry *r, const char *name,
+                       struct vmm_image *img, const char *sha,
+                       uint32_t memory_mib, uint32_t timeout_ms,
                        const char *config_json, struct gw_fn **out, char *err,
                        size_t errlen);
 /* Makes an existing `version` of `name` the active one again; version 0
