@@ -91,6 +91,15 @@ void st__copy_text(char *dst, size_t size, sqlite3_stmt *s, int col);
 /* Writes len bytes as dir_fd/name atomically: a hidden temp file, fsync,
  * rename, fsync of the folder. Replaces an existing name. */
 int st__file_put(int dir_fd, const char *name, const void *data, size_t len);
+/* The same in steps, for a file written piece by piece: st__tmp_open makes
+ * a fresh hidden ".tmp-*" file in dir_fd (its name to tmp) and returns its
+ * descriptor; st__write_all writes to it; st__tmp_commit fsyncs and closes
+ * fd and renames tmp to name, or on failure closes fd and removes tmp. A
+ * caller that gives up before the commit closes fd and unlinks tmp. */
+#define ST_TMP_NAME 24
+int st__tmp_open(int dir_fd, char tmp[ST_TMP_NAME]);
+int st__write_all(int fd, const void *data, size_t len);
+int st__tmp_commit(int dir_fd, int fd, const char *tmp, const char *name);
 
 /* The object store's cached statement `id`, prepared on first use, reset
  * and with its bindings cleared; NULL if it cannot be prepared. */
