@@ -3,7 +3,7 @@
 
 Uses the harness of test_s3.py (one fnd on free loopback ports, a
 throwaway data folder, the real clients with settings made here): awscli
-uploads and downloads a 20 MiB file in parts without any configuration;
+and s3cmd upload and download files in parts without any configuration;
 boto3 drives each operation and its errors; raw signed requests send what
 clients refuse to (part 0, a bad upload id, a broken part list). With KVM,
 a function triggered by a completed upload runs exactly once.
@@ -109,6 +109,23 @@ def t_awscli(e):
                            "mp-cli").stdout or "{}")
     assert not out.get("Uploads"), out
     assert os.listdir(uploads_dir(e)) == [], os.listdir(uploads_dir(e))
+
+
+@case("s3_multipart_s3cmd")
+def t_s3cmd(e):
+    """s3cmd sends files past 15 MiB in 15 MiB parts."""
+    data = os.urandom(17 * MIB)
+    src = os.path.join(e.tmp, "s3cmd.bin")
+    with open(src, "wb") as f:
+        f.write(data)
+    e.s3cmd("put", src, "s3://mp-cli/s3cmd.bin")
+    head = e.boto3().head_object(Bucket="mp-cli", Key="s3cmd.bin")
+    assert head["ETag"] == multipart_etag([data[:15 * MIB],
+                                           data[15 * MIB:]]), head["ETag"]
+    down = os.path.join(e.tmp, "s3cmd.down")
+    e.s3cmd("get", "--force", "s3://mp-cli/s3cmd.bin", down)
+    with open(down, "rb") as f:
+        assert f.read() == data, "the download differs"
 
 
 @case("s3_multipart_boto3_low_level")
