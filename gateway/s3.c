@@ -15,8 +15,10 @@
 #include "gateway/sigv4.h"
 #include "gateway/url.h"
 
-/* Requests other than object uploads carry small XML bodies at most. */
+/* Requests other than object uploads carry small XML bodies at most; the
+ * part list that completes a multipart upload can hold 10000 parts. */
 #define S3_SMALL_BODY (1u << 20)
+#define S3_COMPLETE_BODY (4u << 20)
 /* aws-chunked framing adds ~90 bytes per chunk (64 KiB at least, except
  * the last): room for it on top of the largest object. */
 #define S3_CHUNK_SLACK(n) ((n) / 512 + 65536)
@@ -38,18 +40,25 @@ static const struct {
 
 /* Sub-resources this server does not implement. */
 static const char *const bucket_unsupported[] = {
-    "uploads",           "logging",
-    "notification",      "encryption",
-    "replication",       "object-lock",
-    "ownershipControls", "publicAccessBlock",
-    "accelerate",        "requestPayment",
-    "analytics",         "inventory",
-    "metrics",           "intelligent-tiering",
-    "versions",          "policyStatus",
+    "logging",
+    "notification",
+    "encryption",
+    "replication",
+    "object-lock",
+    "ownershipControls",
+    "publicAccessBlock",
+    "accelerate",
+    "requestPayment",
+    "analytics",
+    "inventory",
+    "metrics",
+    "intelligent-tiering",
+    "versions",
+    "policyStatus",
 };
 static const char *const object_unsupported[] = {
-    "tagging",    "uploads", "uploadId", "partNumber", "retention",
-    "legal-hold", "torrent", "restore",  "select",     "attributes",
+    "tagging", "retention", "legal-hold", "torrent",
+    "restore", "select",    "attributes",
 };
 
 /* Every bucket and object belongs to the one key, with full control. */
@@ -184,6 +193,9 @@ static const char *s3_default_message(const char *code)
         {"InternalError", "We encountered an internal error. Please try "
                           "again."},
         {"AccessDenied", "Access Denied"},
+        {"NoSuchUpload", "The specified upload does not exist. The upload "
+                         "ID may be invalid, or the upload may have been "
+                         "aborted or completed."},
     };
     size_t i;
 
@@ -475,10 +487,16 @@ static void s3_route_bucket(struct s3_op *op)
 {
     int m = op->req->method_id;
 
-    if (s3_query_any(op->req, bucket_unsupported,
-                     sizeof(bucket_unsupported) / sizeof(char *)) ||
-        (m != HTTP_GET &&
-         (s3_query_has(op->req, "acl") || s3_bucket_none_named(op->req))))
+    if (s3_query_has(op->req, "uploads") && m == HTTP_GET)
+        s3_uploads_list(op);
+    else if (s3_query_has(op->req, "uploads"))
+        s3_error(op, 405, "MethodNotAllowed",
+                 "The specified method is not allowed against this "
+                 "resource.");
+    else if (s3_query_any(op->req, bucket_unsupported,
+                          sizeof(bucket_unsupported) / sizeof(char *)) ||
+             (m != HTTP_GET &&
+              (s3_query_has(op->req, "acl") || s3_bucket_none_named(op->req))))
         s3_error(op, 501, "NotImplemented", NULL);
     else if (m == HTTP_GET)
         s3_bucket_get(op);
@@ -496,6 +514,36 @@ static void s3_route_bucket(struct s3_op *op)
                  "resource.");
 }
 
+/* Requests that name an upload (uploadId) or a part (partNumber). */
+static void s3_route_upload(struct s3_op *op, const char *copy)
+{
+    int m = op->req->method_id;
+    int id = s3_query_has(op->req, "uploadId");
+    int part = s3_query_has(op->req, "partNumber");
+
+    if (m == HTTP_PUT && id && part && copy)
+        s3_upload_part_copy(op, copy);
+    else if (m == HTTP_PUT && id && part)
+        s3_upload_part(op);
+    else if (m == HTTP_PUT)
+        s3_error(op, 400, "InvalidRequest",
+                 "UploadPart needs both partNumber and uploadId");
+    else if (m == HTTP_POST && id)
+        s3_upload_complete(op);
+    else if (m == HTTP_DELETE && id)
+        s3_upload_abort(op);
+    else if (m == HTTP_GET && id && !part)
+        s3_upload_parts(op);
+    else if ((m == HTTP_GET || m == HTTP_HEAD) && !id)
+        s3_error(op, 501, "NotImplemented",
+                 "Reading one part of an object (partNumber) is not "
+                 "implemented; use a Range");
+    else
+        s3_error(op, 405, "MethodNotAllowed",
+                 "The specified method is not allowed against this "
+                 "resource.");
+}
+
 static void s3_route_object(struct s3_op *op)
 {
     int m = op->req->method_id;
@@ -505,6 +553,11 @@ static void s3_route_object(struct s3_op *op)
                      sizeof(object_unsupported) / sizeof(char *)) ||
         (s3_query_has(op->req, "acl") && m != HTTP_GET))
         s3_error(op, 501, "NotImplemented", NULL);
+    else if (m == HTTP_POST && s3_query_has(op->req, "uploads"))
+        s3_upload_create(op);
+    else if (s3_query_has(op->req, "uploadId") ||
+             s3_query_has(op->req, "partNumber"))
+        s3_route_upload(op, copy);
     else if (m == HTTP_GET && s3_query_has(op->req, "acl"))
         s3_object_acl(op, s3_acl);
     else if (m == HTTP_GET || m == HTTP_HEAD)
@@ -642,6 +695,8 @@ static size_t s3_body_limit(const struct gw_http_req *req, void *arg)
 
     if (req->method_id == HTTP_PUT)
         return max + S3_CHUNK_SLACK(max);
+    if (req->method_id == HTTP_POST && s3_query_has(req, "uploadId"))
+        return S3_COMPLETE_BODY;
     return S3_SMALL_BODY;
 }
 

@@ -15,6 +15,13 @@
  *                                 x-amz-copy-source
  *   GET, HEAD /b/k                GetObject (one Range), HeadObject
  *   DELETE /b/k                   DeleteObject
+ *   POST /b/k?uploads             CreateMultipartUpload
+ *   PUT /b/k?partNumber&uploadId  UploadPart, or UploadPartCopy with
+ *                                 x-amz-copy-source
+ *   POST /b/k?uploadId            CompleteMultipartUpload
+ *   DELETE /b/k?uploadId          AbortMultipartUpload
+ *   GET /b/k?uploadId             ListParts
+ *   GET /b?uploads                ListMultipartUploads
  * Anything else is answered 501 NotImplemented. Errors are S3's XML error
  * documents with S3's codes.
  *
@@ -38,7 +45,7 @@ struct gw_s3;
 struct gw_s3_config {
     const char *host;
     int port;
-    size_t max_object; /* largest object a PUT may carry */
+    size_t max_object; /* largest object a PUT (or a part) may carry */
     struct gw_s3cred cred;
     void (*on_events)(void *arg); /* a write enqueued object events */
     void *arg;

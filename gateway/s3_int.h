@@ -1,4 +1,5 @@
-/* s3_int.h: what the S3 listener's files (s3.c, s3obj.c, s3list.c) share.
+/* s3_int.h: what the S3 listener's files (s3.c, s3obj.c, s3list.c,
+ * s3multipart.c) share.
  *
  * An operation runs on a pool thread (see bg.h) with a struct s3_op: the
  * request, the reply it fills, and this thread's store. Each handler
@@ -66,6 +67,17 @@ int s3_query(const struct gw_http_req *req, const char *name, char **out);
 int s3_query_has(const struct gw_http_req *req, const char *name);
 
 /* ---- Objects (s3obj.c) ---- */
+/* Checks that answer the request and return -1 when they fail: the key
+ * can be stored; Content-MD5, when sent, is the body's. */
+int s3_check_key(struct s3_op *op);
+int s3_check_md5(struct s3_op *op);
+/* x-amz-copy-source "[/]bucket/key[?versionId=...]", URL-encoded, into
+ * bucket and key (malloc'd). -EINVAL if malformed, -ENOMEM. */
+int s3_copy_source(const char *src, char **bucket, char **key);
+/* n bytes of XML text with its five entities and numeric character
+ * references replaced (malloc'd), or NULL without memory. */
+char *s3_xml_unescape(const char *s, size_t n);
+
 void s3_object_put(struct s3_op *op);
 void s3_object_copy(struct s3_op *op, const char *source);
 void s3_object_get(struct s3_op *op);
@@ -75,5 +87,14 @@ void s3_objects_delete(struct s3_op *op);
 
 /* ---- Listings (s3list.c) ---- */
 void s3_list_objects(struct s3_op *op, int v2);
+
+/* ---- Multipart uploads (s3multipart.c) ---- */
+void s3_upload_create(struct s3_op *op);
+void s3_upload_part(struct s3_op *op);
+void s3_upload_part_copy(struct s3_op *op, const char *source);
+void s3_upload_complete(struct s3_op *op);
+void s3_upload_abort(struct s3_op *op);
+void s3_upload_parts(struct s3_op *op);
+void s3_uploads_list(struct s3_op *op);
 
 #endif /* MAYFLY_GW_S3_INT_H */

@@ -17,8 +17,7 @@
 
 /* ---- Checks ------------------------------------------------------------- */
 
-/* Answers and returns -1 if the key cannot be stored. */
-static int s3_check_key(struct s3_op *op)
+int s3_check_key(struct s3_op *op)
 {
     if (strlen(op->key) > ST_KEY_MAX) {
         s3_error(op, 400, "KeyTooLongError", "Your key is too long");
@@ -31,8 +30,7 @@ static int s3_check_key(struct s3_op *op)
     return 0;
 }
 
-/* Content-MD5, when sent, must be the body's. */
-static int s3_check_md5(struct s3_op *op)
+int s3_check_md5(struct s3_op *op)
 {
     const char *want = gw_http_header(op->req, "content-md5");
     unsigned char got[16], dec[20];
@@ -111,8 +109,7 @@ static int read_all(int fd, char *buf, size_t len)
     return 0;
 }
 
-/* "[/]bucket/key[?versionId=...]", URL-encoded: into bucket and key. */
-static int s3_copy_source(const char *src, char **bucket, char **key)
+int s3_copy_source(const char *src, char **bucket, char **key)
 {
     size_t n = strcspn(src, "?");
     char *s = gw_url_decode(src, n, 0, &n), *p, *slash;
@@ -397,8 +394,7 @@ void s3_object_delete(struct s3_op *op)
     s3_empty_reply(op, 204);
 }
 
-/* Replaces XML's five entities and numeric character references. */
-static char *xml_unescape(const char *s, size_t n)
+char *s3_xml_unescape(const char *s, size_t n)
 {
     static const char *const ent[][2] = {{"&amp;", "&"},
                                          {"&lt;", "<"},
@@ -473,7 +469,7 @@ static int s3_delete_keys(struct s3_op *op, int quiet, int dry,
         e = memmem(k, (size_t)(end - k), "</Key>", 6);
         if (!e || ++n > S3_DELETE_MAX)
             return -1;
-        key = xml_unescape(k, (size_t)(e - k));
+        key = s3_xml_unescape(k, (size_t)(e - k));
         if (!key)
             return -1;
         if (!dry)

@@ -61,9 +61,9 @@ static int st_sha256(const void *data, size_t len, char hex[ST_SHA_HEX])
     return 0;
 }
 
-/* Creates a fresh, hidden temp file in dir_fd; its name goes to tmp. Hidden
- * names are never valid content names, so a reader never opens one. */
-static int st_tmp_open(int dir_fd, char *tmp, size_t size)
+/* Hidden names are never valid content names, so a reader never opens
+ * one, and st_objects_sweep knows them for leftovers. */
+int st__tmp_open(int dir_fd, char tmp[ST_TMP_NAME])
 {
     uint64_t r;
     int fd, tries;
@@ -71,7 +71,7 @@ static int st_tmp_open(int dir_fd, char *tmp, size_t size)
     for (tries = 0; tries < ST_TMP_TRIES; tries++) {
         if (getrandom(&r, sizeof(r), 0) != sizeof(r))
             return -EIO;
-        snprintf(tmp, size, ".tmp-%016llx", (unsigned long long)r);
+        snprintf(tmp, ST_TMP_NAME, ".tmp-%016llx", (unsigned long long)r);
         fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd >= 0 || errno != EEXIST)
             return fd >= 0 ? fd : -errno;
@@ -79,7 +79,7 @@ static int st_tmp_open(int dir_fd, char *tmp, size_t size)
     return -EEXIST;
 }
 
-static int st_write_all(int fd, const void *data, size_t len)
+int st__write_all(int fd, const void *data, size_t len)
 {
     const char *p = data;
     ssize_t n;
@@ -99,17 +99,10 @@ static int st_write_all(int fd, const void *data, size_t len)
 /* The data is on disk before the rename makes it visible, and the rename is
  * on disk (directory fsync) before we report success: after a crash the name
  * either is absent or holds the whole file. */
-int st__file_put(int dir_fd, const char *name, const void *data, size_t len)
+int st__tmp_commit(int dir_fd, int fd, const char *tmp, const char *name)
 {
-    char tmp[32];
-    int fd, rc;
+    int rc;
 
-    fd = st_tmp_open(dir_fd, tmp, sizeof(tmp));
-    if (fd < 0)
-        return fd;
-    rc = st_write_all(fd, data, len);
-    if (rc < 0)
-        goto close_tmp;
     if (fsync(fd) < 0) {
         rc = -errno;
         goto close_tmp;
@@ -131,6 +124,23 @@ close_tmp:
 unlink_tmp:
     unlinkat(dir_fd, tmp, 0);
     return rc;
+}
+
+int st__file_put(int dir_fd, const char *name, const void *data, size_t len)
+{
+    char tmp[ST_TMP_NAME];
+    int fd, rc;
+
+    fd = st__tmp_open(dir_fd, tmp);
+    if (fd < 0)
+        return fd;
+    rc = st__write_all(fd, data, len);
+    if (rc < 0) {
+        close(fd);
+        unlinkat(dir_fd, tmp, 0);
+        return rc;
+    }
+    return st__tmp_commit(dir_fd, fd, tmp, name);
 }
 
 int st_image_put(struct st *st, const void *data, size_t len,

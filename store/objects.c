@@ -194,7 +194,7 @@ bool st_key_valid(const char *key)
     return n > 0 && n <= ST_KEY_MAX && st_utf8_valid((const void *)key);
 }
 
-static bool st_body_valid(const char *s)
+bool st__id_valid(const char *s)
 {
     int i;
 
@@ -269,9 +269,12 @@ int st_bucket_create(struct st *st, const char *name)
     return st__commit(st);
 }
 
+/* Unfinished multipart uploads do not keep a bucket: they go with it. */
 int st_bucket_delete(struct st *st, const char *name)
 {
     int any = 0, changes = 0, rc;
+    char *uploads = NULL;
+    size_t n = 0;
 
     if (!st || !name)
         return -EINVAL;
@@ -287,11 +290,17 @@ int st_bucket_delete(struct st *st, const char *name)
                      &changes);
     if (rc == 0 && changes == 0)
         rc = -ENOENT;
+    if (rc == 0)
+        rc = st__uploads_drop(st, name, &uploads, &n);
     if (rc < 0) {
         st__rollback(st);
         return rc;
     }
-    return st__commit(st);
+    rc = st__commit(st);
+    if (rc < 0)
+        n = 0;
+    st__uploads_remove(st, uploads, n);
+    return rc;
 }
 
 /* A caller's callback, for st__walk. */
@@ -329,7 +338,7 @@ int st_bucket_list(struct st *st,
 
 /* ---- Body files --------------------------------------------------------- */
 
-static int st_body_new(char id[ST_BODY_ID])
+int st__id_new(char id[ST_BODY_ID])
 {
     unsigned char r[(ST_BODY_ID - 1) / 2];
 
@@ -343,7 +352,7 @@ int st_body_open(struct st *st, const char *body)
 {
     int fd;
 
-    if (!st || !body || !st_body_valid(body))
+    if (!st || !body || !st__id_valid(body))
         return -EINVAL;
     fd = openat(st->objects_fd, body, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
@@ -370,11 +379,11 @@ int st__body_used(struct st *st, const char *body)
  * the check made inside the transaction still holds here. */
 void st__body_unlink(struct st *st, const char *body)
 {
-    if (body[0] && st_body_valid(body))
+    if (body[0] && st__id_valid(body))
         unlinkat(st->objects_fd, body, 0);
 }
 
-static int st_md5_hex(const void *data, size_t len, char out[ST_ETAG_HEX])
+int st__md5_hex(const void *data, size_t len, char out[ST_ETAG_HEX])
 {
     unsigned char md[ST_MD5_LEN];
     unsigned int mdlen = 0;
@@ -569,16 +578,11 @@ static int st_drop_if_unused(struct st *st, char drop[ST_BODY_ID])
     return 0;
 }
 
-/* The metadata half of a put: one durable transaction. */
-static int st_obj_commit(struct st *st, struct st_object *o,
-                         const struct st_put *opt, int *events,
-                         char drop[ST_BODY_ID])
+int st__obj_write(struct st *st, struct st_object *o, const struct st_put *opt,
+                  int *events, char drop[ST_BODY_ID])
 {
     int rc;
 
-    rc = st__begin(st, true);
-    if (rc < 0)
-        return rc;
     rc = st_bucket_exists(st, o->bucket);
     if (rc == 0)
         rc = st_obj_prev(st, o->bucket, o->key, drop);
@@ -591,6 +595,20 @@ static int st_obj_commit(struct st *st, struct st_object *o,
                           opt->depth, events);
     if (rc == 0)
         rc = st_drop_if_unused(st, drop);
+    return rc;
+}
+
+/* The metadata half of a put: one durable transaction. */
+static int st_obj_commit(struct st *st, struct st_object *o,
+                         const struct st_put *opt, int *events,
+                         char drop[ST_BODY_ID])
+{
+    int rc;
+
+    rc = st__begin(st, true);
+    if (rc < 0)
+        return rc;
+    rc = st__obj_write(st, o, opt, events, drop);
     if (rc < 0) {
         st__rollback(st);
         return rc;
@@ -605,8 +623,8 @@ static int st_obj_fill(struct st_object *o, const char *bucket, const char *key,
     snprintf(o->bucket, sizeof(o->bucket), "%s", bucket);
     o->size = len;
     o->modified_ms = st__now_ms();
-    if (st_md5_hex(data ? data : "", len, o->etag) < 0 ||
-        st_body_new(o->body) < 0)
+    if (st__md5_hex(data ? data : "", len, o->etag) < 0 ||
+        st__id_new(o->body) < 0)
         return -EIO;
     o->key = strdup(key);
     o->content_type = content_type ? strdup(content_type) : NULL;
@@ -867,7 +885,7 @@ static int st_sweep_one(struct st *st, const char *name)
 
     if (strncmp(name, ".tmp-", 5) == 0)
         return unlinkat(st->objects_fd, name, 0) == 0;
-    if (!st_body_valid(name))
+    if (!st__id_valid(name))
         return 0;
     used = st__body_used(st, name);
     if (used != 0)
@@ -897,5 +915,8 @@ int st_objects_sweep(struct st *st)
         n += rc > 0;
     }
     closedir(d);
-    return rc < 0 ? rc : n;
+    if (rc < 0)
+        return rc;
+    rc = st__uploads_sweep(st);
+    return rc < 0 ? rc : n + rc;
 }

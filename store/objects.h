@@ -44,6 +44,9 @@
 #define ST_KEY_MAX 1024  /* bytes of UTF-8, no NUL */
 #define ST_BODY_ID 33    /* 32 hex digits + NUL */
 #define ST_ETAG_HEX 33   /* MD5, 32 hex digits + NUL */
+/* An ETag: the body's MD5, or for an object made by a multipart upload the
+ * MD5 of its parts' MD5s, '-' and the number of parts (multipart.h). */
+#define ST_ETAG_MAX 40
 #define ST_EVENT_NAME_MAX 63
 /* Objects written by a function invoked by an event are one link further
  * down a chain; past this depth their writes enqueue no events, which ends
@@ -58,7 +61,7 @@ struct st_object {
     char *key;
     char body[ST_BODY_ID]; /* file under objects/ */
     uint64_t size;
-    char etag[ST_ETAG_HEX]; /* MD5 of the body, lower-case hex */
+    char etag[ST_ETAG_MAX]; /* lower-case hex, see ST_ETAG_MAX */
     char *content_type;     /* NULL if none was given */
     int64_t modified_ms;    /* Unix time in ms */
     int64_t seq;            /* grows with every write in the store */
@@ -106,6 +109,7 @@ bool st_bucket_name_valid(const char *name);
 bool st_key_valid(const char *key);
 
 int st_bucket_create(struct st *st, const char *name);
+/* Deletes an empty bucket; its unfinished multipart uploads go with it. */
 int st_bucket_delete(struct st *st, const char *name);
 /* 0 if the bucket exists, else -ENOENT. */
 int st_bucket_exists(struct st *st, const char *name);
@@ -202,8 +206,9 @@ int st_events_next_due(struct st *st, int64_t *due_ms);
 /* Number of events in `state`. */
 int st_events_count(struct st *st, enum st_event_state state);
 
-/* Removes body files no row refers to and temp files left by a crash.
- * Call at start-up, before any other handle writes. Returns how many. */
+/* Removes body files no row refers to and temp files left by a crash,
+ * and the like under uploads/ (multipart.h). Call at start-up, before any
+ * other handle writes. Returns how many files. */
 int st_objects_sweep(struct st *st);
 
 #endif /* MAYFLY_STORE_OBJECTS_H */

@@ -12,6 +12,7 @@
 #define ST_DB_NAME "mayfly.db"
 #define ST_IMAGES_NAME "images"
 #define ST_OBJECTS_NAME "objects"
+#define ST_UPLOADS_NAME "uploads"
 #define ST_BUSY_TIMEOUT_MS 5000
 
 /* Schema migrations: entry i takes user_version i to i + 1. Append only;
@@ -94,6 +95,23 @@ static const char *const st_migrations[] = {
     "  last_error TEXT);"
     "CREATE INDEX events_due ON events (state, due_ms);"
     "CREATE INDEX events_body ON events (body) WHERE body IS NOT NULL;",
+    /* v3: multipart uploads (store/multipart.h). An upload's parts are
+     * files in its folder uploads/<id>/, named by `body`. */
+    "CREATE TABLE uploads ("
+    "  id TEXT PRIMARY KEY,"
+    "  bucket TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  content_type TEXT,"
+    "  created_ms INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX uploads_key ON uploads (bucket, key, created_ms, id);"
+    "CREATE TABLE upload_parts ("
+    "  upload TEXT NOT NULL,"
+    "  number INTEGER NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  etag TEXT NOT NULL,"
+    "  modified_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (upload, number)) WITHOUT ROWID;",
 };
 
 #define ST_SCHEMA_VERSION                                                      \
@@ -299,8 +317,21 @@ static int st_open_dirs(struct st *st)
         rc = -errno;
         goto close_images;
     }
+    if (mkdirat(st->dir_fd, ST_UPLOADS_NAME, 0700) < 0 && errno != EEXIST) {
+        rc = -errno;
+        goto close_objects;
+    }
+    st->uploads_fd =
+        openat(st->dir_fd, ST_UPLOADS_NAME, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (st->uploads_fd < 0) {
+        rc = -errno;
+        goto close_objects;
+    }
     return 0;
 
+close_objects:
+    close(st->objects_fd);
+    st->objects_fd = -1;
 close_images:
     close(st->images_fd);
     st->images_fd = -1;
@@ -455,6 +486,7 @@ int st_open(struct st **out, const char *dir)
     st->dir_fd = -1;
     st->images_fd = -1;
     st->objects_fd = -1;
+    st->uploads_fd = -1;
     st->dir = strdup(dir);
     if (!st->dir) {
         rc = -ENOMEM;
@@ -485,6 +517,7 @@ close_db:
     st_finalize(st);
     sqlite3_close(st->db);
 close_dirs:
+    close(st->uploads_fd);
     close(st->objects_fd);
     close(st->images_fd);
     close(st->dir_fd);
@@ -502,6 +535,7 @@ void st_close(struct st *st)
     st__obj_finalize(st);
     st_finalize(st);
     sqlite3_close(st->db);
+    close(st->uploads_fd);
     close(st->objects_fd);
     close(st->images_fd);
     close(st->dir_fd);

@@ -6,6 +6,8 @@
  *   images/<sha256>      image files, content-addressed, written atomically
  *   objects/<id>         object bodies, written atomically (objects.h:
  *                        buckets, objects and the event queue)
+ *   uploads/<id>/<part>  parts of unfinished multipart uploads
+ *                        (multipart.h)
  *
  * Errors: every function returns 0 (or a count) on success and a negative
  * errno on failure; -ENOENT when the named thing does not exist. The store

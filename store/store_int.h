@@ -52,6 +52,7 @@ struct st {
     int dir_fd;
     int images_fd;
     int objects_fd;
+    int uploads_fd;
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_NSTMT];
     sqlite3_stmt *obj_stmt[ST_OBJ_NSTMT];
@@ -91,6 +92,15 @@ void st__copy_text(char *dst, size_t size, sqlite3_stmt *s, int col);
 /* Writes len bytes as dir_fd/name atomically: a hidden temp file, fsync,
  * rename, fsync of the folder. Replaces an existing name. */
 int st__file_put(int dir_fd, const char *name, const void *data, size_t len);
+/* The same in steps, for a file written piece by piece: st__tmp_open makes
+ * a fresh hidden ".tmp-*" file in dir_fd (its name to tmp) and returns its
+ * descriptor; st__write_all writes to it; st__tmp_commit fsyncs and closes
+ * fd and renames tmp to name, or on failure closes fd and removes tmp. A
+ * caller that gives up before the commit closes fd and unlinks tmp. */
+#define ST_TMP_NAME 24
+int st__tmp_open(int dir_fd, char tmp[ST_TMP_NAME]);
+int st__write_all(int fd, const void *data, size_t len);
+int st__tmp_commit(int dir_fd, int fd, const char *tmp, const char *name);
 
 /* The object store's cached statement `id`, prepared on first use, reset
  * and with its bindings cleared; NULL if it cannot be prepared. */
@@ -108,6 +118,32 @@ int st__events_route(struct st *st, const struct st_event *ev, int *queued);
 int st__body_used(struct st *st, const char *body);
 /* After the commit that dropped the last reference: removes the file. */
 void st__body_unlink(struct st *st, const char *body);
+
+/* Inside a write transaction: makes o (body file written, seq not yet
+ * set) the object o->bucket/o->key and enqueues its events, as
+ * st_object_put does; the replaced version's body, if now unused, goes to
+ * `drop` for st__body_unlink after the commit. -ENOENT without the
+ * bucket. */
+int st__obj_write(struct st *st, struct st_object *o, const struct st_put *opt,
+                  int *events, char drop[ST_BODY_ID]);
+/* Body, upload and part ids: 32 random lowercase hex digits, never
+ * reused. st__id_valid is true for exactly that shape, which is also what
+ * makes an id safe as a file name. */
+int st__id_new(char id[ST_BODY_ID]);
+bool st__id_valid(const char *s);
+
+/* The MD5 of len bytes as 32 lowercase hex digits. */
+int st__md5_hex(const void *data, size_t len, char out[ST_ETAG_HEX]);
+
+/* Multipart uploads (multipart.c). Inside the transaction that deletes
+ * `bucket`: forgets its uploads; *ids gets their ids (malloc'd, *n of
+ * them, ST_UPLOAD_ID bytes apart) for st__uploads_remove after the
+ * commit, which removes their folders and frees *ids. */
+int st__uploads_drop(struct st *st, const char *bucket, char **ids, size_t *n);
+void st__uploads_remove(struct st *st, char *ids, size_t n);
+/* st_objects_sweep's half for uploads/: removes folders of uploads that
+ * are gone, part files no row names and temp files. Returns how many. */
+int st__uploads_sweep(struct st *st);
 
 /* True if s is exactly 64 lowercase hex digits. */
 bool st__sha_valid(const char *s);

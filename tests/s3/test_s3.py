@@ -846,14 +846,17 @@ def prerequisites():
     return missing
 
 
-def main():
+def main(cases=None):
+    """Runs `cases` (default: this file's) against one fnd; also the main
+    of test_s3_multipart.py, which imports this file."""
+    cases = CASES if cases is None else cases
     missing = prerequisites()
     if missing:
-        for name, _, _ in CASES:
+        for name, _, _ in cases:
             report("SKIP", name, "missing " + ", ".join(missing))
         return 0
     if not HAVE_KVM:
-        for name, _, _ in CASES:
+        for name, _, _ in cases:
             report("SKIP", name, "/dev/kvm is not available: fnd needs it "
                                  "to start")
         return 0
@@ -866,7 +869,7 @@ def main():
         vals = dict(l.split(": ", 1) for l in cred.splitlines() if ": " in l)
         e = Env(tmp, fnd, vals.get("access_key_id", "?"),
                 vals.get("secret_access_key", "?"))
-        for name, fn, kvm in CASES:
+        for name, fn, kvm in cases:
             if kvm and not os.path.exists(os.path.join(GUESTS, "evdump.elf")):
                 report("SKIP", name, "build/guests_s3 is not built")
                 continue
