@@ -193,9 +193,11 @@ static void memory_per_vm(struct vmm_image *img, long *guest_kib,
         host0 = kernel_kib() + kib_field("/proc/self/status", "RssFile:") +
                 kib_field("/proc/self/status", "RssShmem:");
 
-        while (n < K && vmm_vm_create(&k, &vms[n]) == 0 &&
-               vmm_vm_prime(vms[n], img) == 0)
+        while (n < K && vmm_vm_create(&k, img, &vms[n]) == 0) {
             n++;
+            if (vms[n - 1]->primed != img)
+                break;
+        }
         g[r] =
             (kib_field("/proc/self/status", "RssAnon:") - anon0) / (n ? n : 1);
         h[r] = (kernel_kib() + kib_field("/proc/self/status", "RssFile:") +

@@ -198,7 +198,8 @@ int vmm_vm_prime(struct vmm_vm *vm, const struct vmm_image *img)
     return rc;
 }
 
-int vmm_vm_create(const struct vmm_kvm *k, struct vmm_vm **out)
+int vmm_vm_create(const struct vmm_kvm *k, const struct vmm_image *img,
+                  struct vmm_vm **out)
 {
     struct vmm_vm *vm = calloc(1, sizeof(*vm));
     int rc = -ENOMEM;
@@ -219,7 +220,9 @@ int vmm_vm_create(const struct vmm_kvm *k, struct vmm_vm **out)
     if (vm->run == MAP_FAILED)
         goto fail;
     rc = set_sregs(vm->vcpufd);
-    if (rc == 0 && k->warm)
+    if (rc == 0 && img && vmm_vm_prime(vm, img) < 0)
+        vm->primed = NULL; /* still a usable blank VM */
+    else if (rc == 0 && !img && k->warm)
         rc = vmm_vm_prime(vm, k->warm);
     if (rc)
         goto destroy;

@@ -83,14 +83,11 @@ static void add_ready(struct vmm_pool *p, struct vmm_lane *l, struct vmm_vm *vm)
 /* Makes one VM, primed for img if set. Called without the lock. */
 static int make_vm(struct vmm *vmm, struct vmm_image *img, struct vmm_vm **out)
 {
-    int rc = vmm_vm_create(&vmm->kvm, out);
+    int rc = vmm_vm_create(&vmm->kvm, img, out);
 
-    if (rc)
-        return rc;
-    atomic_fetch_add(&vmm->created, 1);
-    if (img && vmm_vm_prime(*out, img) < 0)
-        (*out)->primed = NULL; /* still a usable blank VM */
-    return 0;
+    if (rc == 0)
+        atomic_fetch_add(&vmm->created, 1);
+    return rc;
 }
 
 /* The pool's threads yield the CPU to the workers that serve requests:

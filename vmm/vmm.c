@@ -22,7 +22,7 @@ static void probe_tsc(struct vmm_kvm *k)
     struct vmm_vm *vm;
     int khz;
 
-    if (vmm_vm_create(k, &vm) < 0)
+    if (vmm_vm_create(k, NULL, &vm) < 0)
         return;
     khz = ioctl(vm->vcpufd, KVM_GET_TSC_KHZ, 0);
     k->tsc_khz = khz > 0 ? (uint64_t)khz : 0;

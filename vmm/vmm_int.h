@@ -84,10 +84,13 @@ struct vmm_kvm {
 };
 
 int vmm_kvm_open(struct vmm_kvm *k, char *err, size_t errlen);
-/* Makes a blank VM: VM, vCPU with long-mode CPL-3 segment state, memory
- * for k->warm's size, and runs k->warm once (if set) to pay the vCPU's
- * first-run costs ahead of demand. */
-int vmm_vm_create(const struct vmm_kvm *k, struct vmm_vm **out);
+/* Makes a VM: VM, vCPU with long-mode CPL-3 segment state, and primes it
+ * (vmm_vm_prime) for `img`, which pays the vCPU's first-run costs ahead of
+ * demand. With img NULL it primes for k->warm instead (if set): a blank
+ * VM, good for any image. A VM that cannot be primed for img is still
+ * returned, blank and unprimed. */
+int vmm_vm_create(const struct vmm_kvm *k, const struct vmm_image *img,
+                  struct vmm_vm **out);
 /* Maps img into vm and runs its warm-up stub; vm->primed = img after. */
 int vmm_vm_prime(struct vmm_vm *vm, const struct vmm_image *img);
 /* Maps a private copy-on-write view of img's template as guest memory
