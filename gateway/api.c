@@ -927,6 +927,7 @@ static void metrics(struct gw *gw, struct gw_http_req *req)
     g.inflight = gw_dispatch_running(gw->dispatch);
     gw_dispatch_inline_stats(gw->dispatch, &g.inline_answered,
                              &g.inline_handed);
+    g.body_bytes = gw->bodies.used;
     g.connections = gw->http ? gw_http_conns(gw->http) : 0;
     if (gw->admin_http)
         g.connections += gw_http_conns(gw->admin_http);

@@ -51,6 +51,9 @@ static const char usage_text[] =
     "  --max-body BYTES    largest function request body (6291456); a\n"
     "                      function's own limit (deploy --max-body) may\n"
     "                      only be lower\n"
+    "  --body-memory BYTES memory all request bodies being read or served\n"
+    "                      may hold at once, over every listener\n"
+    "                      (536870912); past it, new ones get 503\n"
     "  --header-timeout S  a request's line and headers must arrive\n"
     "                      within S seconds (10), else 408\n"
     "  --body-timeout S    longest silence while a body arrives (30)\n"
@@ -143,6 +146,7 @@ static void config_defaults(struct gw_config *cfg)
     cfg->queue = 256;
     cfg->max_body = 6u << 20;
     cfg->max_image = 64u << 20;
+    cfg->body_memory = 512u << 20;
     cfg->drain_ms = 10000;
     cfg->token = token && *token ? token : NULL;
     snprintf(cfg->s3_host, sizeof(cfg->s3_host), "127.0.0.1");
@@ -163,6 +167,7 @@ enum {
     OPT_QUEUE,
     OPT_POOL,
     OPT_MAX_BODY,
+    OPT_BODY_MEMORY,
     OPT_DRAIN,
     OPT_TOKEN,
     OPT_LOG_LEVEL,
@@ -185,6 +190,7 @@ static const struct option options[] = {
     {"queue", required_argument, NULL, OPT_QUEUE},
     {"pool", required_argument, NULL, OPT_POOL},
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
+    {"body-memory", required_argument, NULL, OPT_BODY_MEMORY},
     {"drain", required_argument, NULL, OPT_DRAIN},
     {"token", required_argument, NULL, OPT_TOKEN},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
@@ -282,6 +288,14 @@ static int apply_option(int opt, const char *arg, struct gw_config *cfg)
             return -1;
         }
         cfg->max_body = (size_t)v;
+        return 0;
+    case OPT_BODY_MEMORY:
+        if (parse_uint(arg, 1ull << 40, &v) || v < (1u << 20)) {
+            fprintf(stderr, "fnd: bad --body-memory '%s' (at least 1 MiB)\n",
+                    arg);
+            return -1;
+        }
+        cfg->body_memory = (size_t)v;
         return 0;
     case OPT_TOKEN: cfg->token = *arg ? arg : NULL; return 0;
     case OPT_FUNCTIONS: cfg->functions = arg; return 0;
@@ -535,6 +549,7 @@ static int listen_one(struct gw *gw, struct gw_listener *l, const char *host,
     hc.on_request = gw_api_request;
     hc.screen = gw_api_screen;
     hc.body_limit = gw_api_body_limit;
+    hc.budget = &gw->bodies;
     hc.arg = l;
     rc = gw_http_listen(gw->loop, host, port, &hc, out);
     if (rc < 0)
@@ -665,6 +680,7 @@ int main(int argc, char **argv)
     uv_loop_init(&d.loop);
     gw->loop = &d.loop;
     gw->id_salt = random_salt();
+    gw->bodies.max = gw->cfg.body_memory;
 
     rc = st_open(&gw->st, gw->cfg.data);
     if (rc < 0) {

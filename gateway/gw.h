@@ -41,14 +41,15 @@ struct gw_config {
     int admin_port;             /* 0: the main listener serves admin too */
     unsigned header_timeout_ms; /* 0: the HTTP server's defaults */
     unsigned body_timeout_ms;
-    const char *data;  /* data folder */
-    unsigned workers;  /* vCPU worker threads */
-    unsigned queue;    /* invocations that may wait for a worker */
-    unsigned pool;     /* blank VMs the VMM keeps; 0 = its default */
-    size_t max_body;   /* request body for functions */
-    size_t max_image;  /* request body for deploys */
-    unsigned drain_ms; /* shutdown: wait for invocations this long */
-    const char *token; /* admin token for changes; set at start-up */
+    const char *data;   /* data folder */
+    unsigned workers;   /* vCPU worker threads */
+    unsigned queue;     /* invocations that may wait for a worker */
+    unsigned pool;      /* blank VMs the VMM keeps; 0 = its default */
+    size_t max_body;    /* request body for functions */
+    size_t max_image;   /* request body for deploys */
+    size_t body_memory; /* all request bodies at once, every listener */
+    unsigned drain_ms;  /* shutdown: wait for invocations this long */
+    const char *token;  /* admin token for changes; set at start-up */
     char token_buf[GW_TOKEN_MAX + 1];
     const char *functions; /* deploy the images in this folder at start */
 
@@ -73,8 +74,9 @@ struct gw {
     struct gw_http_server *http;
     struct gw_http_server *admin_http; /* NULL unless cfg.admin_port */
     struct gw_listener main_l, admin_l;
-    struct gw_s3 *s3;         /* the S3 listener, NULL once closed */
-    struct gw_events *events; /* object event delivery */
+    struct gw_http_budget bodies; /* cfg.body_memory, shared */
+    struct gw_s3 *s3;             /* the S3 listener, NULL once closed */
+    struct gw_events *events;     /* object event delivery */
     int stopping;
     uint64_t id_seq; /* request ids: prefix + sequence */
     uint32_t id_salt;

@@ -68,6 +68,7 @@ struct gw_http_conn {
     struct gw_buf url;  /* target\0path\0[query\0] */
     struct gw_buf hdrs; /* name\0value\0... */
     struct gw_buf body;
+    size_t body_charged; /* of body.cap, counted in the server's budget */
     struct gw_http_req req;
 
     /* the response being written */
@@ -218,11 +219,47 @@ static int add_header_bytes(llhttp_t *p, size_t len)
     return 0;
 }
 
+static void body_free(struct gw_http_conn *c)
+{
+    struct gw_http_budget *b = c->srv->cfg.budget;
+
+    if (b)
+        b->used -= c->body_charged;
+    c->body_charged = 0;
+    gw_buf_free(&c->body);
+}
+
+/* Makes room for `extra` more body bytes within the budget; returns 0 or
+ * fails the request (503). */
+static int body_room(llhttp_t *p, size_t extra)
+{
+    struct gw_http_conn *c = parser_conn(p);
+    struct gw_http_budget *b = c->srv->cfg.budget;
+    size_t need = c->body.len + extra + 1; /* gw_buf keeps a NUL */
+
+    if (need <= c->body.cap)
+        return 0;
+    if (b && b->max && b->used - c->body_charged + need > b->max) {
+        gw_http_add_header(&c->req, "Retry-After", "1");
+        c->err_code = "server_busy";
+        return fail_cb(p, 503,
+                       "request bodies in memory are at their limit; "
+                       "retry shortly");
+    }
+    if (gw_buf_reserve(&c->body, extra))
+        return fail_cb(p, 503, "out of memory");
+    if (b) {
+        b->used += c->body.cap - c->body_charged;
+        c->body_charged = c->body.cap;
+    }
+    return 0;
+}
+
 static void req_reset(struct gw_http_conn *c)
 {
     gw_buf_reset(&c->url);
     gw_buf_reset(&c->hdrs);
-    gw_buf_free(&c->body);
+    body_free(c);
     gw_buf_reset(&c->resp);
     memset(&c->req, 0, sizeof(c->req));
     c->req.conn = c;
@@ -438,8 +475,8 @@ static int on_headers_complete(llhttp_t *p)
         return fail_cb(p, 413, "request body too large");
     if (handle_expect(p, clen, p->flags & F_CHUNKED))
         return HPE_USER;
-    if (clen && gw_buf_reserve(&c->body, (size_t)clen))
-        return fail_cb(p, 503, "out of memory");
+    if (clen && body_room(p, (size_t)clen))
+        return HPE_USER;
     c->state = CS_BODY;
     timer_set(c, cfg->body_timeout_ms);
     return 0;
@@ -451,8 +488,9 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
 
     if (len > c->body_max - c->body.len)
         return fail_cb(p, 413, "request body too large");
-    if (gw_buf_add(&c->body, at, len))
-        return fail_cb(p, 503, "out of memory");
+    if (body_room(p, len))
+        return HPE_USER;
+    gw_buf_add(&c->body, at, len); /* room was made */
     return 0;
 }
 
@@ -487,7 +525,7 @@ static void conn_free(struct gw_http_conn *c)
     srv->nconns--;
     gw_buf_free(&c->url);
     gw_buf_free(&c->hdrs);
-    gw_buf_free(&c->body);
+    body_free(c);
     gw_buf_free(&c->resp);
     gw_buf_free(&c->head);
     gw_buf_free(&c->copy);

@@ -58,6 +58,15 @@ typedef size_t (*gw_http_limit)(const struct gw_http_req *req, void *arg);
 typedef int (*gw_http_screen)(struct gw_http_req *req, void *arg,
                               const char **code, const char **detail);
 
+/* A cap on the memory that request bodies hold at once, shared by every
+ * server given it: a request whose body would pass it gets 503 with
+ * Retry-After, so many large uploads at once cannot exhaust memory. Loop
+ * thread only. */
+struct gw_http_budget {
+    size_t max; /* bytes; 0: no cap */
+    size_t used;
+};
+
 struct gw_http_config {
     size_t max_header_bytes;    /* request line + headers; default 16 KiB */
     size_t max_headers;         /* default 100 */
@@ -69,8 +78,9 @@ struct gw_http_config {
     unsigned idle_timeout_ms;   /* keep-alive wait for a request; 30 s */
     unsigned write_timeout_ms;  /* sending one response; 30 s */
     gw_http_handler on_request;
-    gw_http_limit body_limit; /* optional */
-    gw_http_screen screen;    /* optional */
+    gw_http_limit body_limit;      /* optional */
+    gw_http_screen screen;         /* optional */
+    struct gw_http_budget *budget; /* optional */
     void *arg;
 };
 

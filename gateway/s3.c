@@ -715,6 +715,7 @@ int gw_s3_open(struct gw_s3 **out, uv_loop_t *loop,
         s3->cfg.max_object = GW_S3_MAX_OBJECT_DEFAULT;
     hc.on_request = s3_on_request;
     hc.body_limit = s3_body_limit;
+    hc.budget = cfg->budget;
     hc.arg = s3;
     rc = gw_http_listen(loop, cfg->host, cfg->port, &hc, &s3->http);
     if (rc < 0) {

@@ -36,6 +36,7 @@
 #include <stddef.h>
 #include <uv.h>
 
+#include "gateway/http.h"
 #include "gateway/s3cred.h"
 
 #define GW_S3_MAX_OBJECT_DEFAULT (64u << 20)
@@ -46,6 +47,7 @@ struct gw_s3_config {
     const char *host;
     int port;
     size_t max_object; /* largest object a PUT (or a part) may carry */
+    struct gw_http_budget *budget; /* shared cap on request bodies */
     struct gw_s3cred cred;
     void (*on_events)(void *arg); /* a write enqueued object events */
     void *arg;
