@@ -204,7 +204,7 @@ err_free:
  * when the job was taken (finished, or handed on). */
 static int try_inline(struct gw_dispatch *d, struct gw_job *job)
 {
-    struct vmm_call *more;
+    struct vmm_call *call;
     enum vmm_try t;
     int idle;
 
@@ -217,7 +217,7 @@ static int try_inline(struct gw_dispatch *d, struct gw_job *job)
         return 0;
     job->t_started = uv_hrtime();
     t = vmm_invoke_try(d->vmm, job->img, &job->req, NULL, &job->res,
-                       INLINE_SLICE_US, &more);
+                       INLINE_SLICE_US, &call);
     if (t == VMM_TRY_BUSY)
         return 0;
     if (t == VMM_TRY_DONE) {
@@ -225,10 +225,11 @@ static int try_inline(struct gw_dispatch *d, struct gw_job *job)
         job->ran = 1;
         job->t_finished = uv_hrtime();
         job->done(job);
+        vmm_call_finish(call); /* the answer is written: now the VM goes */
         return 1;
     }
     d->inline_handed++;
-    job->call = more;
+    job->call = call;
     pthread_mutex_lock(&d->mu);
     job->next = d->qhead;
     d->qhead = job;

@@ -928,6 +928,8 @@ static int sliced_invoke(struct vmm_image *img, const char *query,
             s.rc = vmm_call_finish(s.call);
         else
             pthread_join(t, NULL);
+    } else {
+        vmm_call_finish(s.call); /* lets go of the VM */
     }
     crashes_seen += res->error == VMM_ECRASH;
     timeouts_seen += res->error == VMM_ETIMEOUT;

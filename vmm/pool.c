@@ -291,7 +291,10 @@ int vmm_pool_take(struct vmm *vmm, struct vmm_image *img, int wait,
         p->ready = vm->next;
         p->depth--;
     }
-    pthread_cond_signal(&p->need);
+    /* Waking the maker costs the caller a cross-CPU wake-up; a taker that
+     * may not wait leaves it to vmm_pool_bury, after its answer. */
+    if (wait)
+        pthread_cond_signal(&p->need);
     pthread_mutex_unlock(&p->lock);
     vmm_image_put(drop);
     if (vm) {
@@ -318,6 +321,7 @@ void vmm_pool_bury(struct vmm *vmm, struct vmm_vm *vm)
         p->graves++;
         pthread_cond_signal(&p->dead);
     }
+    pthread_cond_signal(&p->need); /* see vmm_pool_take */
     pthread_mutex_unlock(&p->lock);
     if (full)
         destroy_list(vmm, vm);

@@ -449,6 +449,7 @@ struct vmm_call {
     uint64_t t0;        /* vmm_now_ns() at the start */
     uint64_t deadline;  /* vmm_now_ns() past which the guest has timed out */
     uint64_t tsc_entry; /* just before the first KVM_RUN */
+    int running;        /* set aside by vmm_invoke_try mid-run */
 };
 
 /* Runs the vCPU until the guest answers, breaks the contract or times out,
@@ -511,14 +512,20 @@ static void guest_phases(struct vmm *vmm, const struct vmm_vm *vm,
     res->t.done = tsc_to_ns(vmm->kvm.tsc_khz, tsc_exit - d);
 }
 
-static void call_end(struct vmm_call *c)
+/* The guest is done: completes the result's timings. */
+static void call_timed(struct vmm_call *c)
 {
     uint64_t tsc_exit = vmm_rdtsc();
 
     if (c->res->error == VMM_OK)
         guest_phases(c->vmm, c->vm, c->tsc_entry, tsc_exit, c->res);
-    vmm_pool_bury(c->vmm, c->vm);
     c->res->t.total = vmm_now_ns() - c->t0;
+}
+
+static void call_end(struct vmm_call *c)
+{
+    call_timed(c);
+    vmm_pool_bury(c->vmm, c->vm);
 }
 
 /* Takes a VM (waiting for one only if `wait`) and loads the request into
@@ -589,41 +596,48 @@ enum vmm_try vmm_invoke_try(struct vmm *vmm, struct vmm_image *img,
                             const struct vmm_request *rq,
                             const struct vmm_host_ops *ops,
                             struct vmm_result *res, uint32_t slice_us,
-                            struct vmm_call **more)
+                            struct vmm_call **call)
 {
     struct vmm_call c = {
         .vmm = vmm, .img = img, .rq = rq, .ops = ops, .res = res};
     int rc = call_begin(&c, 0);
 
-    *more = NULL;
+    *call = NULL;
     if (rc == -EAGAIN)
         return VMM_TRY_BUSY;
     if (rc)
         return VMM_TRY_DONE;
-    if (run_loop(&c, (uint64_t)slice_us * 1000u) != RUN_CONTINUE) {
+    rc = run_loop(&c, (uint64_t)slice_us * 1000u);
+    *call = malloc(sizeof(c));
+    if (!*call) { /* cannot keep it: finish here */
+        if (rc == RUN_CONTINUE)
+            run_loop(&c, 0);
         call_end(&c);
         return VMM_TRY_DONE;
     }
-    *more = malloc(sizeof(c));
-    if (!*more) { /* cannot set it aside: finish here */
-        run_loop(&c, 0);
-        call_end(&c);
-        return VMM_TRY_DONE;
-    }
-    **more = c;
-    return VMM_TRY_MORE;
+    c.running = rc == RUN_CONTINUE;
+    if (!c.running)
+        call_timed(&c);
+    **call = c;
+    return c.running ? VMM_TRY_MORE : VMM_TRY_DONE;
 }
 
 int vmm_call_finish(struct vmm_call *c)
 {
-    int rc;
+    int rc = 0;
 
-    if (timer_setup() < 0)
-        set_error(c->res, VMM_EHOST, "cannot create timer");
-    else
-        run_loop(c, 0);
-    call_end(c);
-    rc = c->res->error;
+    if (!c)
+        return 0;
+    if (c->running) {
+        if (timer_setup() < 0)
+            set_error(c->res, VMM_EHOST, "cannot create timer");
+        else
+            run_loop(c, 0);
+        call_end(c);
+        rc = c->res->error;
+    } else {
+        vmm_pool_bury(c->vmm, c->vm); /* res may be gone by now */
+    }
     free(c);
     return rc;
 }

@@ -120,27 +120,31 @@ int vmm_invoke(struct vmm *vmm, struct vmm_image *img,
                struct vmm_result *res);
 void vmm_result_free(struct vmm_result *res);
 
-/* An invocation whose guest outlived its first time slice. */
+/* An invocation begun by vmm_invoke_try that still holds its VM. */
 struct vmm_call;
 
 enum vmm_try {
     VMM_TRY_BUSY, /* no VM was ready: nothing done, use vmm_invoke */
-    VMM_TRY_DONE, /* finished: *res filled as by vmm_invoke */
-    VMM_TRY_MORE, /* still running: finish *more with vmm_call_finish */
+    VMM_TRY_DONE, /* the guest is done: *res is filled as by vmm_invoke */
+    VMM_TRY_MORE, /* the guest still runs: *res is filled by finishing */
 };
 
 /* vmm_invoke for a thread that must not block for long, such as an event
  * loop: runs only if a VM is ready at once, and sets the guest aside after
  * `slice_us` microseconds of running. The guest's time limit counts from
- * its first instruction here, wherever it goes on. */
+ * its first instruction here, wherever it goes on. Unless BUSY, *call
+ * (possibly NULL) must be given to vmm_call_finish: after DONE once the
+ * answer is on its way, since only then is the used VM handed to the
+ * reaper and the pool refilled; after MORE on a thread that may block. */
 enum vmm_try vmm_invoke_try(struct vmm *vmm, struct vmm_image *img,
                             const struct vmm_request *req,
                             const struct vmm_host_ops *ops,
                             struct vmm_result *res, uint32_t slice_us,
-                            struct vmm_call **more);
-/* Runs a set-aside guest to its end, on any thread of the process (it
- * blocks in KVM_RUN); fills the `res` given to vmm_invoke_try, frees
- * `call` and returns res->error. */
+                            struct vmm_call **call);
+/* After MORE: runs the guest to its end (blocking in KVM_RUN; any thread
+ * of the process), fills the `res` given to vmm_invoke_try and returns
+ * res->error. After DONE: returns 0 without touching `res`. Either way
+ * lets go of the VM and frees `call` (NULL: nothing to do). */
 int vmm_call_finish(struct vmm_call *call);
 
 /* Counters since vmm_open. */
