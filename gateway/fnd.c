@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -677,6 +678,9 @@ int main(int argc, char **argv)
     if (rc)
         return rc > 0 ? 0 : 2;
     signal(SIGPIPE, SIG_IGN);
+    /* Everything fnd writes is private: the database holds functions'
+     * environment values, which may be secrets, and the objects. */
+    umask(077);
     uv_loop_init(&d.loop);
     gw->loop = &d.loop;
     gw->id_salt = random_salt();

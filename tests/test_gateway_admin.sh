@@ -19,6 +19,8 @@ code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 # ---- the token ----------------------------------------------------------
 start_fnd "$tmp/data" --pool 2 || { fail admin_start "fnd"; exit 1; }
 check token_file_mode_0600 600 "$(stat -c %a "$tmp/data/admin.token")"
+# The database keeps env values, which may be secrets.
+check db_file_mode_0600 600 "$(stat -c %a "$tmp/data/mayfly.db")"
 grep -Eqx '[0-9a-f]{64}' "$tmp/data/admin.token" && pass token_file_hex ||
     fail token_file_hex "$(cat "$tmp/data/admin.token")"
 tok=$(cat "$tmp/data/admin.token")
