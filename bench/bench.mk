@@ -44,3 +44,16 @@ bench: $(BENCH_DEPS)
 # Under 60 s: fewer samples, same contenders, same report.
 bench-quick: $(BENCH_DEPS)
 	bench/bench.sh quick
+
+# ---- make bench-deploy: does a large deploy hold up requests? ------------
+.PHONY: bench-deploy
+BENCH_BIG := $(B)/bench/guests/big_image.elf
+
+$(B)/bench/guests/%.o: bench/guests/%.c
+	$(GUEST_COMPILE)
+
+$(BENCH_BIG): $(B)/bench/guests/big_image.o $(GUEST_RT)
+	$(GUEST_LINK)
+
+bench-deploy: $(BENCH_BIG) $(BIN)/fnd $(B)/functions/hello.elf
+	bench/deploy_stall.sh $(BENCH_BIG)
