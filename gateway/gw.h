@@ -47,7 +47,7 @@ struct gw_config {
     unsigned pool;      /* blank VMs the VMM keeps; 0 = its default */
     size_t max_body;    /* request body for functions */
     size_t max_image;   /* request body for deploys */
-    size_t body_memory; /* all request bodies at once, every listener */
+    size_t body_memory; /* request and response bodies, every listener */
     unsigned drain_ms;  /* shutdown: wait for invocations this long */
     const char *token;  /* admin token for changes; set at start-up */
     char token_buf[GW_TOKEN_MAX + 1];

@@ -69,6 +69,7 @@ struct gw_http_conn {
     struct gw_buf hdrs; /* name\0value\0... */
     struct gw_buf body;
     size_t body_charged; /* of body.cap, counted in the server's budget */
+    size_t resp_charged; /* the response body in flight, counted too */
     struct gw_http_req req;
 
     /* the response being written */
@@ -219,6 +220,17 @@ static int add_header_bytes(llhttp_t *p, size_t len)
     return 0;
 }
 
+static int over_budget(llhttp_t *p)
+{
+    struct gw_http_conn *c = parser_conn(p);
+
+    gw_http_add_header(&c->req, "Retry-After", "1");
+    c->err_code = "server_busy";
+    return fail_cb(p, 503,
+                   "request and response bodies in memory are at their "
+                   "limit; retry shortly");
+}
+
 static void body_free(struct gw_http_conn *c)
 {
     struct gw_http_budget *b = c->srv->cfg.budget;
@@ -239,13 +251,8 @@ static int body_room(llhttp_t *p, size_t extra)
 
     if (need <= c->body.cap)
         return 0;
-    if (b && b->max && b->used - c->body_charged + need > b->max) {
-        gw_http_add_header(&c->req, "Retry-After", "1");
-        c->err_code = "server_busy";
-        return fail_cb(p, 503,
-                       "request bodies in memory are at their limit; "
-                       "retry shortly");
-    }
+    if (b && b->max && b->used - c->body_charged + need > b->max)
+        return over_budget(p);
     if (gw_buf_reserve(&c->body, extra))
         return fail_cb(p, 503, "out of memory");
     if (b) {
@@ -469,6 +476,9 @@ static int on_headers_complete(llhttp_t *p)
         if (status)
             return fail_cb(p, status, c->err_detail);
     }
+    if (cfg->budget && cfg->budget->max &&
+        cfg->budget->used >= cfg->budget->max)
+        return over_budget(p);
     c->body_max =
         cfg->body_limit ? cfg->body_limit(r, cfg->arg) : cfg->max_body;
     if (clen > c->body_max)
@@ -720,6 +730,9 @@ static void conn_next(struct gw_http_conn *c)
 
 static void release_body(struct gw_http_conn *c)
 {
+    if (c->srv->cfg.budget)
+        c->srv->cfg.budget->used -= c->resp_charged;
+    c->resp_charged = 0;
     if (c->release)
         c->release(c->release_arg);
     c->release = NULL;
@@ -1014,6 +1027,10 @@ void gw_http_respond(struct gw_http_req *req, int status, const void *body,
 
     c->release = release;
     c->release_arg = release_arg;
+    if (c->srv->cfg.budget && send) {
+        c->resp_charged = len;
+        c->srv->cfg.budget->used += len;
+    }
     if (c->srv->closing)
         c->close_after = 1;
     if (!release && send) {

@@ -58,10 +58,11 @@ typedef size_t (*gw_http_limit)(const struct gw_http_req *req, void *arg);
 typedef int (*gw_http_screen)(struct gw_http_req *req, void *arg,
                               const char **code, const char **detail);
 
-/* A cap on the memory that request bodies hold at once, shared by every
- * server given it: a request whose body would pass it gets 503 with
- * Retry-After, so many large uploads at once cannot exhaust memory. Loop
- * thread only. */
+/* A cap on the memory that request and response bodies hold at once,
+ * shared by every server given it: a request whose body would pass it, or
+ * any request while it is reached, gets 503 with Retry-After. So neither
+ * many large uploads nor many clients slow to read large answers can
+ * exhaust memory. Loop thread only. */
 struct gw_http_budget {
     size_t max; /* bytes; 0: no cap */
     size_t used;

@@ -251,9 +251,9 @@ void gw_metrics_render(struct gw_metrics *m, const struct gw_gauges *g,
                    "counter", g->inline_handed);
     render_counter(b, "mayfly_http_connections", "Open HTTP connections.",
                    "gauge", g->connections);
-    render_counter(b, "mayfly_request_body_bytes",
-                   "Memory held by request bodies, every listener "
-                   "(--body-memory caps it).",
+    render_counter(b, "mayfly_body_bytes",
+                   "Memory held by request and response bodies, every "
+                   "listener (--body-memory caps it).",
                    "gauge", g->body_bytes);
     render_counter(b, "mayfly_invocation_log_dropped_total",
                    "Invocation "

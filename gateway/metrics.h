@@ -28,7 +28,7 @@ struct gw_gauges {
     unsigned connections;
     uint64_t invlog_dropped;
     uint64_t inline_answered, inline_handed;
-    uint64_t body_bytes; /* request bodies held, every listener */
+    uint64_t body_bytes; /* request and response bodies held */
 };
 
 int gw_metrics_open(struct gw_metrics **out);

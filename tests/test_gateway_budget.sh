@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# test_gateway_budget.sh: --body-memory caps the memory all request bodies
-# hold at once. With 1 MiB, one upload still arriving holds it all: other
-# requests with a body get 503 server_busy with Retry-After, requests
-# without one are served, and once the upload is gone bodies fit again.
+# test_gateway_budget.sh: --body-memory caps the memory that request and
+# response bodies hold at once. With 2 MiB: an upload still arriving holds
+# 1 MiB; a body that does not fit in the rest gets 503 server_busy with
+# Retry-After while smaller ones are served; with a second such upload the
+# cap is reached and every request gets 503; once both are answered the
+# memory is all given back.
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
@@ -10,11 +12,11 @@ need_kvm gateway_budget || exit 0
 
 tmp=$(mktemp -d)
 trap 'stop_fnd; rm -rf "$tmp"' EXIT
-start_fnd "$tmp/data" --pool 2 --body-memory 1048576 \
+start_fnd "$tmp/data" --pool 2 --body-memory 2097152 \
     --functions build/functions || { fail budget_start fnd; exit 1; }
 
 timeout 60 /usr/bin/python3 - 127.0.0.1 "$FND_PORT" <<'PY'
-import json, socket, sys, time
+import json, re, socket, sys, time
 
 host, port = sys.argv[1], int(sys.argv[2])
 
@@ -51,50 +53,78 @@ def metric(name):
 status, _, body = request(b"POST", b"/fn/hello", b"ada")
 report("budget_body_fits", status == 200 and body == b"hello, ada",
        "%d %r" % (status, body))
-report("budget_released_after", metric("mayfly_request_body_bytes") == 0,
-       str(metric("mayfly_request_body_bytes")))
+report("budget_released_after", metric("mayfly_body_bytes") == 0,
+       str(metric("mayfly_body_bytes")))
 
-# An upload of 700000 bytes that has only begun: its buffer takes the
-# whole budget.
-hog = socket.create_connection((host, port), timeout=10)
-hog.sendall(b"POST /fn/echo HTTP/1.1\r\nHost: t\r\n"
-            b"Content-Length: 700000\r\n\r\n" + b"x" * 1000)
-held = None
-for _ in range(100):
-    held = metric("mayfly_request_body_bytes")
-    if held:
-        break
-    time.sleep(0.02)
-report("budget_upload_counted", held == 1048576, str(held))
+def hog():
+    """An upload of 700000 bytes that has only begun: 1 MiB of buffer."""
+    s = socket.create_connection((host, port), timeout=10)
+    s.sendall(b"POST /fn/echo HTTP/1.1\r\nHost: t\r\n"
+              b"Content-Length: 700000\r\n\r\n" + b"x" * 1000)
+    return s
 
-status, headers, body = request(b"POST", b"/fn/hello", b"ada")
+def finish(s):
+    """Sends the rest of the upload; returns echo's answer, head and all."""
+    s.sendall(b"x" * 699000)
+    data = b""
+    while True:
+        head, sep, body = data.partition(b"\r\n\r\n")
+        m = re.search(rb"(?i)content-length: *(\d+)", head) if sep else None
+        if m and len(body) >= int(m.group(1)):
+            break
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return data
+
+def wait_metric(want):
+    got = None
+    for _ in range(100):
+        got = metric("mayfly_body_bytes")
+        if got == want:
+            break
+        time.sleep(0.02)
+    return got
+
+hog1 = hog()
+held = wait_metric(1 << 20)
+report("budget_upload_counted", held == 1 << 20, str(held))
+
+status, headers, body = request(b"POST", b"/fn/hello", b"y" * 1100000)
 try:
     err = json.loads(body)
 except ValueError:
     err = {}
-report("budget_over_503", status == 503, "%d %r" % (status, body))
-report("budget_over_json", err.get("error") == "server_busy", repr(body))
+report("budget_over_503", status == 503, "%d %r" % (status, body[:80]))
+report("budget_over_json", err.get("error") == "server_busy", repr(body[:80]))
 report("budget_over_retry_after", headers.get("retry-after") == "1",
        repr(headers))
+status, _, body = request(b"POST", b"/fn/hello", b"ada")
+report("budget_small_body_fits", status == 200 and body == b"hello, ada",
+       "%d %r" % (status, body))
 status, _, body = request(b"GET", b"/fn/hello")
 report("budget_no_body_served", status == 200 and body == b"hello, world",
        "%d %r" % (status, body))
 
-# The upload finishes: the answer comes and the budget frees.
-hog.sendall(b"x" * 699000)
-data = b""
-while b"\r\n\r\n" not in data:
-    chunk = hog.recv(65536)
-    if not chunk:
-        break
-    data += chunk
-hog.close()
-report("budget_upload_served", data.startswith(b"HTTP/1.1 200"), data[:60])
+# A second upload takes the rest: now nothing is served.
+hog2 = hog()
+time.sleep(0.3)
+status, headers, body = request(b"GET", b"/fn/hello")
+report("budget_full_503", status == 503 and b"server_busy" in body,
+       "%d %r" % (status, body[:80]))
+
+data1, data2 = finish(hog1), finish(hog2)
+report("budget_uploads_served",
+       all(d.startswith(b"HTTP/1.1 200") and b"x" * 700000 in d
+           for d in (data1, data2)),
+       repr((data1[:40], data2[:40])))
 status, _, body = request(b"POST", b"/fn/hello", b"bob")
 report("budget_fits_again", status == 200 and body == b"hello, bob",
        "%d %r" % (status, body))
-report("budget_empty_at_end", metric("mayfly_request_body_bytes") == 0,
-       str(metric("mayfly_request_body_bytes")))
+held = wait_metric(0)
+report("budget_empty_at_end", held == 0, str(held))
 PY
 [ $? -eq 0 ] || T_FAILED=1
 stop_fnd
