@@ -702,15 +702,79 @@ static const char *rollback_version(struct gw_http_req *req, int64_t *out)
     return NULL;
 }
 
+/* Answers a rollback whose image is loaded (rc 0) or failed to. */
+static void rollback_finish(struct gw *gw, struct gw_http_req *req, int rc,
+                            char *err, size_t errlen,
+                            const struct st_function *sf, struct vmm_image *img)
+{
+    struct gw_fn *fn;
+    json_t *j;
+
+    if (rc == 0)
+        rc = gw_registry_activate(gw->reg, sf, img, &fn, err, errlen);
+    if (rc == -EEXIST || rc == -EINVAL) {
+        gw_http_error(req, 409,
+                      rc == -EEXIST ? "route_taken" : "version_unusable", err);
+        return;
+    }
+    if (rc < 0) {
+        gw_log_errno(GW_LOG_WARN, rc, "rollback failed",
+                     "request_id=%s function=%s reason=\"%s\"", req->id,
+                     sf->name, err);
+        gw_http_error(req, 503, "rollback_failed", err[0] ? err : NULL);
+        return;
+    }
+    gw_info("activated", "request_id=%s function=%s version=%lld", req->id,
+            fn->name, (long long)fn->version);
+    j = fn_json(fn->name, fn->version, fn->sha, fn->memory_mib, fn->timeout_ms,
+                fn->created_ms);
+    json_object_set_new(j, "config", gw_fnconf_view(sf->config_json, 1));
+    reply_json(req, 200, j);
+}
+
+/* A rollback to a version whose image is not loaded: that image is read
+ * and loaded on the thread pool, as a deploy's is. */
+struct rollback {
+    uv_work_t work;
+    struct gw *gw;
+    struct gw_http_req *req;
+    struct st_function sf;
+    struct vmm_image *img;
+    int rc;
+    char err[160];
+};
+
+static void rollback_work(uv_work_t *w)
+{
+    struct rollback *rb = w->data;
+    struct st *st = gw_bg_store(&rb->rc);
+
+    if (!st)
+        snprintf(rb->err, sizeof(rb->err), "store: %s", strerror(-rb->rc));
+    else
+        rb->rc = gw_registry_version_image(rb->gw->vmm, st, &rb->sf, &rb->img,
+                                           rb->err, sizeof(rb->err));
+}
+
+static void rollback_after(uv_work_t *w, int status)
+{
+    struct rollback *rb = w->data;
+
+    rollback_finish(rb->gw, rb->req, status < 0 ? status : rb->rc, rb->err,
+                    sizeof(rb->err), &rb->sf, rb->img);
+    st_function_clear(&rb->sf);
+    free(rb);
+}
+
 static void rollback_function(struct gw *gw, struct gw_http_req *req,
                               const char *name)
 {
-    struct st_function f;
+    struct vmm_image *img;
+    struct st_function sf;
+    struct rollback *rb;
     char err[160] = "";
     const char *bad;
-    struct gw_fn *fn;
     int64_t version;
-    json_t *j;
     int rc;
 
     bad = rollback_version(req, &version);
@@ -718,15 +782,11 @@ static void rollback_function(struct gw *gw, struct gw_http_req *req,
         gw_http_error(req, 400, "bad_parameter", bad);
         return;
     }
-    rc = gw_registry_activate(gw->reg, name, version, &fn, err, sizeof(err));
+    rc = gw_registry_version(gw->reg, name, version, &sf, &img, err,
+                             sizeof(err));
     if (rc == -ENOENT) {
         gw_http_error(req, 404, err[0] ? "no_older_version" : "not_found",
                       err[0] ? err : "no such function or version");
-        return;
-    }
-    if (rc == -EEXIST || rc == -EINVAL) {
-        gw_http_error(req, 409,
-                      rc == -EEXIST ? "route_taken" : "version_unusable", err);
         return;
     }
     if (rc < 0) {
@@ -736,15 +796,24 @@ static void rollback_function(struct gw *gw, struct gw_http_req *req,
         gw_http_error(req, 503, "rollback_failed", err[0] ? err : NULL);
         return;
     }
-    gw_info("activated", "request_id=%s function=%s version=%lld", req->id,
-            fn->name, (long long)fn->version);
-    j = fn_json(fn->name, fn->version, fn->sha, fn->memory_mib, fn->timeout_ms,
-                fn->created_ms);
-    if (j && st_function_get(gw->st, name, fn->version, &f) == 0) {
-        json_object_set_new(j, "config", gw_fnconf_view(f.config_json, 1));
-        st_function_clear(&f);
+    if (img) {
+        rollback_finish(gw, req, 0, err, sizeof(err), &sf, img);
+        st_function_clear(&sf);
+        return;
     }
-    reply_json(req, 200, j);
+    rb = calloc(1, sizeof(*rb));
+    if (rb) {
+        rb->work.data = rb;
+        rb->gw = gw;
+        rb->req = req;
+        rb->sf = sf;
+        if (uv_queue_work(gw->loop, &rb->work, rollback_work, rollback_after) ==
+            0)
+            return;
+        free(rb);
+    }
+    st_function_clear(&sf);
+    gw_http_error(req, 503, "host_error", "cannot queue the rollback");
 }
 
 static uint32_t query_limit(const char *q)

@@ -446,61 +446,69 @@ static int previous_version(struct gw_registry *r, const char *name,
     return 0;
 }
 
-static int version_image(struct gw_registry *r, const struct st_function *sf,
-                         struct vmm_image **img, char *err, size_t errlen)
+int gw_registry_version(struct gw_registry *r, const char *name,
+                        int64_t version, struct st_function *sf,
+                        struct vmm_image **img, char *err, size_t errlen)
 {
-    struct gw_fn tmp = {0};
     int rc;
 
-    snprintf(tmp.sha, sizeof(tmp.sha), "%s", sf->image_sha);
-    tmp.memory_mib = sf->memory_mib;
-    rc = load_image(r, &tmp, err, errlen);
-    if (rc < 0)
-        return is_host_error(rc) ? rc : -EINVAL;
-    *img = tmp.img;
-    return 0;
-}
-
-int gw_registry_activate(struct gw_registry *r, const char *name,
-                         int64_t version, struct gw_fn **out, char *err,
-                         size_t errlen)
-{
-    struct gw_fnconf *conf;
-    struct vmm_image *img = NULL;
-    struct st_function sf;
-    int rc;
-
+    *img = NULL;
     if (version == 0) {
         rc = previous_version(r, name, &version, err, errlen);
         if (rc < 0)
             return rc;
     }
-    rc = st_function_get(r->st, name, version, &sf);
+    rc = st_function_get(r->st, name, version, sf);
     if (rc < 0)
         return rc;
-    rc = parse_conf(sf.config_json, &conf, err, errlen);
+    *img = find_shared(r, sf->image_sha, sf->memory_mib);
+    if (*img)
+        vmm_image_get(*img);
+    return 0;
+}
+
+int gw_registry_version_image(struct vmm *vmm, struct st *st,
+                              const struct st_function *sf,
+                              struct vmm_image **img, char *err, size_t errlen)
+{
+    void *elf;
+    size_t len;
+    int rc = st_image_get(st, sf->image_sha, &elf, &len);
+
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot read image %.12s: %s", sf->image_sha,
+                 strerror(-rc));
+        return is_host_error(rc) ? rc : -EINVAL;
+    }
+    rc = vmm_image_load(vmm, elf, len, sf->memory_mib, img, err, errlen);
+    free(elf);
+    return rc < 0 && !is_host_error(rc) ? -EINVAL : rc;
+}
+
+int gw_registry_activate(struct gw_registry *r, const struct st_function *sf,
+                         struct vmm_image *img, struct gw_fn **out, char *err,
+                         size_t errlen)
+{
+    struct gw_fnconf *conf;
+    int rc;
+
+    rc = parse_conf(sf->config_json, &conf, err, errlen);
     if (rc < 0)
-        goto err_sf;
-    rc = check_routes(r, name, conf, err, errlen);
-    if (rc == 0)
-        rc = version_image(r, &sf, &img, err, errlen);
+        goto err_image;
+    rc = check_routes(r, sf->name, conf, err, errlen);
     if (rc < 0)
         goto err_conf;
-    rc = st_function_activate(r->st, name, version);
+    rc = st_function_activate(r->st, sf->name, sf->version);
     if (rc < 0) {
         snprintf(err, errlen, "store: %s", strerror(-rc));
-        goto err_image;
+        goto err_conf;
     }
-    rc = install(r, &sf, img, conf, out);
-    st_function_clear(&sf);
-    return rc;
+    return install(r, sf, img, conf, out);
 
-err_image:
-    vmm_image_put(img);
 err_conf:
     gw_fnconf_put(conf);
-err_sf:
-    st_function_clear(&sf);
+err_image:
+    vmm_image_put(img);
     return rc;
 }
 

@@ -94,10 +94,21 @@ int gw_registry_commit(struct gw_registry *r, const char *name,
                        uint32_t memory_mib, uint32_t timeout_ms,
                        const char *config_json, struct gw_fn **out, char *err,
                        size_t errlen);
-/* Makes an existing `version` of `name` the active one again; version 0
- * means the newest version older than the active one. */
-int gw_registry_activate(struct gw_registry *r, const char *name,
-                         int64_t version, struct gw_fn **out, char *err,
+/* A rollback, in three steps like a deploy's two. On the loop thread:
+ * reads `version` of `name` (0: the newest older than the active one) into
+ * *sf (st_function_clear it), and gives a reference to its image in *img
+ * if that image is loaded already, else NULL. */
+int gw_registry_version(struct gw_registry *r, const char *name,
+                        int64_t version, struct st_function *sf,
+                        struct vmm_image **img, char *err, size_t errlen);
+/* On any thread, with that thread's own store handle: loads sf's image. */
+int gw_registry_version_image(struct vmm *vmm, struct st *st,
+                              const struct st_function *sf,
+                              struct vmm_image **img, char *err, size_t errlen);
+/* On the loop thread: makes sf the active version again, with `img`
+ * (whose reference it takes); routes are checked here. */
+int gw_registry_activate(struct gw_registry *r, const struct st_function *sf,
+                         struct vmm_image *img, struct gw_fn **out, char *err,
                          size_t errlen);
 /* Deletes every version of `name` from the store and the registry. */
 int gw_registry_remove(struct gw_registry *r, const char *name);

@@ -75,6 +75,20 @@ check rollback_to_version v2 "$(curl -s "$FN_URL/fn/gw?env=GREETING")"
 bin/fnctl rollback gw 9 >/dev/null 2>&1
 check rollback_unknown_version_exit1 1 $?
 check rollback_no_token_401 401 "$(code -X POST "$FN_URL/api/v1/functions/gw/rollback")"
+# Back to an image no function has loaded: it is read and loaded off the
+# loop. One whose stored image has gone bad is refused, and nothing moves.
+bin/fnctl deploy rb build/functions/hello.elf >/dev/null
+bin/fnctl deploy rb build/functions/echo.elf >/dev/null
+bin/fnctl rollback rb >/dev/null
+check rollback_loads_image "hello, world" "$(curl -s "$FN_URL/fn/rb")"
+bin/fnctl rollback rb 2 >/dev/null
+hello_sha=$(sha256sum build/functions/hello.elf | cut -c1-64)
+chmod u+w "$tmp/data/images/$hello_sha" 2>/dev/null
+printf 'not an elf' >"$tmp/data/images/$hello_sha"
+check rollback_bad_image_409 409 "$(code -X POST -H "$auth" \
+    "$FN_URL/api/v1/functions/rb/rollback?version=1")"
+check rollback_bad_image_keeps 2 "$(bin/fnctl inspect rb -o json | json 'd["version"]')"
+bin/fnctl rm rb >/dev/null
 check env_bad_name_400 400 "$(code -X PUT -H "$auth" --data-binary @"$GW" \
     "$FN_URL/api/v1/functions/gw?env=1BAD%3Dx")"
 
