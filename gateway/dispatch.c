@@ -311,12 +311,26 @@ void gw_dispatch_quiesce(struct gw_dispatch *d)
 
 void gw_dispatch_cancel_queued(struct gw_dispatch *d)
 {
-    struct gw_job *list, *job;
+    struct gw_job *list = NULL, **tail = &list, *job, **pp;
 
+    /* A guest begun on the loop holds a VM and goes on: a worker is
+     * about to take it, and workers finish the jobs left when they stop. */
     pthread_mutex_lock(&d->mu);
-    list = d->qhead;
-    d->qhead = d->qtail = NULL;
-    d->queued = 0;
+    for (pp = &d->qhead; *pp;) {
+        job = *pp;
+        if (job->call) {
+            pp = &job->next;
+            continue;
+        }
+        *pp = job->next;
+        job->next = NULL;
+        *tail = job;
+        tail = &job->next;
+        d->queued--;
+    }
+    d->qtail = NULL;
+    for (job = d->qhead; job; job = job->next)
+        d->qtail = job;
     pthread_mutex_unlock(&d->mu);
     while (list) {
         job = list;

@@ -58,7 +58,9 @@ unsigned gw_dispatch_pending(struct gw_dispatch *d);
 void gw_dispatch_inline_stats(struct gw_dispatch *d, uint64_t *answered,
                               uint64_t *handed);
 void gw_dispatch_quiesce(struct gw_dispatch *d);
-/* Finishes every job still waiting with cancelled set (done runs now). */
+/* Finishes every job still waiting with cancelled set (done runs now),
+ * but for guests begun on the loop thread: those hold a VM, and a worker
+ * finishes them. */
 void gw_dispatch_cancel_queued(struct gw_dispatch *d);
 /* Stops and joins the workers (they finish the job in hand first) and
  * closes the async handle. Call with nothing pending. */
