@@ -41,6 +41,10 @@ struct s3_op {
     char *key;                      /* decoded, or NULL for bucket ops */
     const char *body;               /* the payload (aws-chunked decoded) */
     size_t body_len;
+    const char *trailers; /* of an aws-chunked body, see sigv4.h */
+    size_t trailers_len;
+    int cksum_alg;         /* the body's checksum (checksum.h), or -1 */
+    const char *cksum_b64; /* its value as sent, checked */
 };
 
 /* ---- Answers (s3.c) ---- */
@@ -71,6 +75,11 @@ int s3_query_has(const struct gw_http_req *req, const char *name);
  * can be stored; Content-MD5, when sent, is the body's. */
 int s3_check_key(struct s3_op *op);
 int s3_check_md5(struct s3_op *op);
+/* The body's x-amz-checksum-* (one, as a header or a trailer), when sent,
+ * is the body's; it is kept in op->cksum_* for s3_checksum_reply. */
+int s3_check_checksum(struct s3_op *op);
+/* Answers with the checksum header the client sent, as S3 does. */
+void s3_checksum_reply(struct s3_op *op);
 /* x-amz-copy-source "[/]bucket/key[?versionId=...]", URL-encoded, into
  * bucket and key (malloc'd). -EINVAL if malformed, -ENOMEM. */
 int s3_copy_source(const char *src, char **bucket, char **key);

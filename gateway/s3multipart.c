@@ -141,6 +141,7 @@ void s3_upload_part(struct s3_op *op)
         return;
     }
     gw_reply_header(op->rep, "ETag", "\"%s\"", p.etag);
+    s3_checksum_reply(op);
     s3_empty_reply(op, 200);
 }
 

@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "gateway/checksum.h"
 #include "gateway/s3_int.h"
 #include "gateway/url.h"
 
@@ -54,6 +55,83 @@ int s3_check_md5(struct s3_op *op)
     return 0;
 }
 
+/* Headers of the x-amz-checksum- family that carry no body checksum. */
+static int s3_cksum_other(const char *lname)
+{
+    return strcmp(lname, "x-amz-checksum-algorithm") == 0 ||
+           strcmp(lname, "x-amz-checksum-mode") == 0 ||
+           strcmp(lname, "x-amz-checksum-type") == 0;
+}
+
+/* Finds the one checksum among packed "name\0value\0" pairs and sets
+ * op->cksum_*. Returns 0, or -1 after answering (two checksums, or one of
+ * an algorithm this server does not know). */
+static int s3_cksum_find(struct s3_op *op, const char *p, size_t len)
+{
+    const char *end = p + len, *v;
+    int alg;
+
+    for (; p && p < end; p = v + strlen(v) + 1) {
+        v = p + strlen(p) + 1;
+        if (strncmp(p, "x-amz-checksum-", 15) != 0 || s3_cksum_other(p))
+            continue;
+        alg = gw_cksum_from_header(p);
+        if (alg < 0) {
+            s3_error(op, 400, "InvalidRequest",
+                     "The checksum algorithm is not supported: use CRC32, "
+                     "CRC32C, CRC64NVME, SHA1 or SHA256");
+            return -1;
+        }
+        if (op->cksum_alg >= 0) {
+            s3_error(op, 400, "InvalidRequest",
+                     "Expecting a single x-amz-checksum- header. Multiple "
+                     "checksum Types are not allowed.");
+            return -1;
+        }
+        op->cksum_alg = alg;
+        op->cksum_b64 = v;
+    }
+    return 0;
+}
+
+int s3_check_checksum(struct s3_op *op)
+{
+    char msg[96];
+    int rc;
+
+    op->cksum_alg = -1;
+    if (s3_cksum_find(op, op->req->headers, op->req->headers_len) < 0 ||
+        s3_cksum_find(op, op->trailers, op->trailers_len) < 0)
+        return -1;
+    if (op->cksum_alg < 0)
+        return 0;
+    rc = gw_cksum_check(op->cksum_alg, op->body ? op->body : "", op->body_len,
+                        op->cksum_b64);
+    if (rc == 0)
+        return 0;
+    if (rc == -EINVAL) {
+        snprintf(msg, sizeof(msg), "Value for %s header is invalid.",
+                 gw_cksum_header(op->cksum_alg));
+        s3_error(op, 400, "InvalidRequest", msg);
+    } else if (rc == 1) {
+        snprintf(msg, sizeof(msg),
+                 "The %s you specified did not match the calculated "
+                 "checksum.",
+                 gw_cksum_name(op->cksum_alg));
+        s3_error(op, 400, "BadDigest", msg);
+    } else {
+        s3_error(op, 500, "InternalError", "cannot compute the checksum");
+    }
+    return -1;
+}
+
+void s3_checksum_reply(struct s3_op *op)
+{
+    if (op->cksum_alg >= 0)
+        gw_reply_header(op->rep, gw_cksum_header(op->cksum_alg), "%s",
+                        op->cksum_b64);
+}
+
 /* -ENOENT from an object call: the bucket or only the key is missing. */
 static void s3_missing(struct s3_op *op)
 {
@@ -91,6 +169,7 @@ void s3_object_put(struct s3_op *op)
     }
     op->rep->events = events;
     gw_reply_header(op->rep, "ETag", "\"%s\"", obj.etag);
+    s3_checksum_reply(op);
     st_object_clear(&obj);
     s3_empty_reply(op, 200);
 }
