@@ -74,9 +74,9 @@ static uint32_t ck_crc32_run(uint32_t t[8][256], uint32_t crc,
                     (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
         hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
              (uint32_t)p[7] << 24;
-        crc = t[7][lo & 0xff] ^ t[6][lo >> 8 & 0xff] ^
-              t[5][lo >> 16 & 0xff] ^ t[4][lo >> 24] ^ t[3][hi & 0xff] ^
-              t[2][hi >> 8 & 0xff] ^ t[1][hi >> 16 & 0xff] ^ t[0][hi >> 24];
+        crc = t[7][lo & 0xff] ^ t[6][lo >> 8 & 0xff] ^ t[5][lo >> 16 & 0xff] ^
+              t[4][lo >> 24] ^ t[3][hi & 0xff] ^ t[2][hi >> 8 & 0xff] ^
+              t[1][hi >> 16 & 0xff] ^ t[0][hi >> 24];
     }
     for (; n > 0; n--, p++)
         crc = crc >> 8 ^ t[0][(crc ^ *p) & 0xff];
@@ -140,9 +140,7 @@ static int ck_digest(enum gw_cksum_alg alg, const void *data, size_t n,
     switch (alg) {
     case GW_CKSUM_CRC32: ck_be(gw_crc32(0, data, n), 4, out); return 0;
     case GW_CKSUM_CRC32C: ck_be(gw_crc32c(0, data, n), 4, out); return 0;
-    case GW_CKSUM_CRC64NVME:
-        ck_be(gw_crc64nvme(0, data, n), 8, out);
-        return 0;
+    case GW_CKSUM_CRC64NVME: ck_be(gw_crc64nvme(0, data, n), 8, out); return 0;
     case GW_CKSUM_SHA1:
         return EVP_Digest(data, n, out, &len, EVP_sha1(), NULL) ? 0 : -EIO;
     case GW_CKSUM_SHA256:

@@ -100,13 +100,12 @@ static int test_b64(void)
     size_t i;
 
     for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-        CHECK_RC(gw_cksum_b64(v[i].alg, v[i].data, strlen(v[i].data), out),
-                 0);
+        CHECK_RC(gw_cksum_b64(v[i].alg, v[i].data, strlen(v[i].data), out), 0);
         CHECK(strcmp(out, v[i].b64) == 0, "%s: %s, want %s",
               gw_cksum_name(v[i].alg), out, v[i].b64);
-        CHECK_RC(gw_cksum_check(v[i].alg, v[i].data, strlen(v[i].data),
-                                v[i].b64),
-                 0);
+        CHECK_RC(
+            gw_cksum_check(v[i].alg, v[i].data, strlen(v[i].data), v[i].b64),
+            0);
     }
     return 0;
 out:
@@ -119,12 +118,9 @@ static int test_check_negative(void)
     CHECK_RC(gw_cksum_check(GW_CKSUM_CRC32, check_str, 9, "y/Q5Jw=="), 1);
     CHECK_RC(gw_cksum_check(GW_CKSUM_CRC32, check_str, 8, "y/Q5Jg=="), 1);
     CHECK_RC(gw_cksum_check(GW_CKSUM_CRC32C, check_str, 9, "y/Q5Jg=="), 1);
-    CHECK_RC(gw_cksum_check(GW_CKSUM_CRC32, check_str, 9, "y/Q5Jg"),
-             -EINVAL);
-    CHECK_RC(gw_cksum_check(GW_CKSUM_CRC32, check_str, 9, "y/Q5Jg=x"),
-             -EINVAL);
-    CHECK_RC(gw_cksum_check(GW_CKSUM_CRC32, check_str, 9, "y/Q*Jg=="),
-             -EINVAL);
+    CHECK_RC(gw_cksum_check(GW_CKSUM_CRC32, check_str, 9, "y/Q5Jg"), -EINVAL);
+    CHECK_RC(gw_cksum_check(GW_CKSUM_CRC32, check_str, 9, "y/Q5Jg=x"), -EINVAL);
+    CHECK_RC(gw_cksum_check(GW_CKSUM_CRC32, check_str, 9, "y/Q*Jg=="), -EINVAL);
     CHECK_RC(gw_cksum_check(GW_CKSUM_SHA256, "", 0, "AAAAAA=="), -EINVAL);
     CHECK_RC(gw_cksum_check(GW_CKSUM_SHA1, "", 0, ""), -EINVAL);
     return 0;
