@@ -57,8 +57,7 @@ static const char *const bucket_unsupported[] = {
     "policyStatus",
 };
 static const char *const object_unsupported[] = {
-    "tagging", "retention", "legal-hold", "torrent",
-    "restore", "select",    "attributes",
+    "retention", "legal-hold", "torrent", "restore", "select", "attributes",
 };
 
 /* Every bucket and object belongs to the one key, with full control. */
@@ -558,6 +557,8 @@ static void s3_route_object(struct s3_op *op)
                      sizeof(object_unsupported) / sizeof(char *)) ||
         (s3_query_has(op->req, "acl") && m != HTTP_GET))
         s3_error(op, 501, "NotImplemented", NULL);
+    else if (s3_query_has(op->req, "tagging"))
+        s3_object_tagging(op);
     else if (m == HTTP_POST && s3_query_has(op->req, "uploads"))
         s3_upload_create(op);
     else if (s3_query_has(op->req, "uploadId") ||

@@ -1,5 +1,5 @@
 /* s3_int.h: what the S3 listener's files (s3.c, s3obj.c, s3list.c,
- * s3multipart.c) share.
+ * s3multipart.c, s3tags.c) share.
  *
  * An operation runs on a pool thread (see bg.h) with a struct s3_op: the
  * request, the reply it fills, and this thread's store. Each handler
@@ -93,6 +93,13 @@ void s3_object_get(struct s3_op *op);
 void s3_object_acl(struct s3_op *op, const char *xml);
 void s3_object_delete(struct s3_op *op);
 void s3_objects_delete(struct s3_op *op);
+
+/* ---- Tags (s3tags.c) ---- */
+/* The x-amz-tagging header, checked, in the stored form (malloc'd) in
+ * *tags, NULL without the header. Returns 0, or -1 after answering. */
+int s3_tags_header(struct s3_op *op, char **tags);
+/* GET, PUT and DELETE /b/k?tagging. */
+void s3_object_tagging(struct s3_op *op);
 
 /* ---- Listings (s3list.c) ---- */
 void s3_list_objects(struct s3_op *op, int v2);

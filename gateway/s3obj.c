@@ -157,12 +157,16 @@ void s3_object_put(struct s3_op *op)
         .content_type = gw_http_header(op->req, "content-type"),
     };
     struct st_object obj;
+    char *tags = NULL;
     int events = 0, rc;
 
-    if (s3_check_key(op) < 0 || s3_check_md5(op) < 0)
+    if (s3_check_key(op) < 0 || s3_check_md5(op) < 0 ||
+        s3_tags_header(op, &tags) < 0)
         return;
+    opt.tags = tags;
     rc = st_object_put(op->st, op->bucket, op->key, op->body, op->body_len,
                        &opt, &obj, &events);
+    free(tags);
     if (rc < 0) {
         s3_put_result(op, rc);
         return;
@@ -252,12 +256,34 @@ static void s3_copy_reply(struct s3_op *op, const struct st_object *dst)
     s3_xml_reply(op, 200, &b);
 }
 
+/* The copy's tags: the source's, or with x-amz-tagging-directive REPLACE
+ * the request's. Returns 0, or -1 after answering. */
+static int s3_copy_tags(struct s3_op *op, const char *sb, const char *sk,
+                        char **tags)
+{
+    const char *d = gw_http_header(op->req, "x-amz-tagging-directive");
+    int rc;
+
+    if (d && strcasecmp(d, "REPLACE") == 0)
+        return s3_tags_header(op, tags);
+    rc = st_object_tags_get(op->st, sb, sk, tags);
+    if (rc == -ENOENT) {
+        *tags = NULL;
+        return 0;
+    }
+    if (rc < 0) {
+        s3_store_error(op, rc);
+        return -1;
+    }
+    return 0;
+}
+
 void s3_object_copy(struct s3_op *op, const char *source)
 {
     const char *directive = gw_http_header(op->req, "x-amz-metadata-directive");
     struct st_object src, dst;
     struct st_put opt = {.event = "ObjectCreated:Copy"};
-    char *sb = NULL, *sk = NULL, *data = NULL;
+    char *sb = NULL, *sk = NULL, *data = NULL, *tags = NULL;
     int events = 0, rc;
 
     if (s3_check_key(op) < 0)
@@ -277,6 +303,11 @@ void s3_object_copy(struct s3_op *op, const char *source)
         s3_error(op, 400, "EntityTooLarge", NULL);
     else if (rc < 0)
         s3_store_error(op, rc);
+    if (rc == 0 && s3_copy_tags(op, sb, sk, &tags) < 0) {
+        free(data);
+        st_object_clear(&src);
+        rc = -1;
+    }
     free(sb);
     free(sk);
     if (rc < 0)
@@ -285,8 +316,10 @@ void s3_object_copy(struct s3_op *op, const char *source)
     opt.content_type = directive && strcasecmp(directive, "REPLACE") == 0
                            ? gw_http_header(op->req, "content-type")
                            : src.content_type;
+    opt.tags = tags;
     rc = st_object_put(op->st, op->bucket, op->key, data, src.size, &opt, &dst,
                        &events);
+    free(tags);
     free(data);
     st_object_clear(&src);
     if (rc < 0) {

@@ -789,6 +789,95 @@ def t_checksum_trailer_signed(e):
     assert object_missing(e, "sums", "ts-bad"), "the object was stored"
 
 
+@case("s3_boto3_empty_put_keepalive")
+def t_empty_keepalive(e):
+    """boto3 sends Expect: 100-continue with an empty body too; without
+    the 100 it reads the next answer on that connection wrongly."""
+    s3 = e.boto3()
+    ensure_bucket(e, "tags")
+    s3.put_object(Bucket="tags", Key="empty", Body=b"")
+    t0 = time.time()
+    s3.put_object(Bucket="tags", Key="after-empty", Body=b"x")
+    assert time.time() - t0 < 5, f"took {time.time() - t0:.1f} s"
+    assert get_object(e, "tags", "empty") == b""
+
+
+@case("s3_tagging_boto3")
+def t_tagging(e):
+    from botocore.exceptions import ClientError
+    s3 = e.boto3()
+    ensure_bucket(e, "tags")
+
+    def code(fn, **kw):
+        try:
+            fn(**kw)
+        except ClientError as err:
+            return err.response["Error"]["Code"]
+        raise AssertionError(f"{fn.__name__} succeeded")
+
+    s3.put_object(Bucket="tags", Key="k", Body=b"v",
+                  Tagging="team=blue&note=a%20b%2Bc&empty=")
+    got = s3.get_object_tagging(Bucket="tags", Key="k")["TagSet"]
+    assert got == [{"Key": "team", "Value": "blue"},
+                   {"Key": "note", "Value": "a b+c"},
+                   {"Key": "empty", "Value": ""}], got
+    tagset = [{"Key": "k%d" % i, "Value": "<&>\"'" * 2} for i in range(10)]
+    s3.put_object_tagging(Bucket="tags", Key="k",
+                          Tagging={"TagSet": tagset})
+    got = s3.get_object_tagging(Bucket="tags", Key="k")["TagSet"]
+    assert got == tagset, ("tagset", got[-1:])
+    # A copy takes the source's tags, or the request's with REPLACE.
+    s3.copy_object(Bucket="tags", Key="copy", CopySource="tags/k")
+    got = s3.get_object_tagging(Bucket="tags", Key="copy")["TagSet"]
+    assert got == tagset, ("tagset", got[-1:])
+    s3.copy_object(Bucket="tags", Key="copy", CopySource="tags/k",
+                   TaggingDirective="REPLACE", Tagging="x=y")
+    got = s3.get_object_tagging(Bucket="tags", Key="copy")["TagSet"]
+    assert got == [{"Key": "x", "Value": "y"}], got
+    # S3's limits: 10 tags, keys of 128 characters, values of 256, no
+    # key twice; the tags stay as they were.
+    too_many = tagset + [{"Key": "k10", "Value": ""}]
+    for bad in (too_many, [{"Key": "a" * 129, "Value": ""}],
+                [{"Key": "a", "Value": "b" * 257}],
+                [{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}]):
+        got = code(s3.put_object_tagging, Bucket="tags", Key="k",
+                   Tagging={"TagSet": bad})
+        assert got == "InvalidTag", (got, len(bad), bad[-1])
+    ok = [{"Key": "\u00e9" * 128, "Value": "\u00e8" * 256}]
+    s3.put_object_tagging(Bucket="tags", Key="k", Tagging={"TagSet": ok})
+    assert s3.get_object_tagging(Bucket="tags", Key="k")["TagSet"] == ok
+    got = code(s3.put_object, Bucket="tags", Key="bad", Body=b"",
+               Tagging="&".join(f"k{i}=v" for i in range(11)))
+    assert got == "InvalidTag", got
+    assert object_missing(e, "tags", "bad"), "the object was stored"
+    # A new version of the object has only the tags it was written with.
+    s3.put_object(Bucket="tags", Key="k", Body=b"v2")
+    assert s3.get_object_tagging(Bucket="tags", Key="k")["TagSet"] == []
+    s3.put_object_tagging(Bucket="tags", Key="k",
+                          Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})
+    s3.delete_object_tagging(Bucket="tags", Key="k")
+    assert s3.get_object_tagging(Bucket="tags", Key="k")["TagSet"] == []
+    # Missing objects and buckets.
+    assert code(s3.get_object_tagging, Bucket="tags",
+                Key="nope") == "NoSuchKey"
+    assert code(s3.put_object_tagging, Bucket="tags", Key="nope",
+                Tagging={"TagSet": []}) == "NoSuchKey"
+    assert code(s3.get_object_tagging, Bucket="no-such-bucket",
+                Key="k") == "NoSuchBucket"
+    s3.delete_object(Bucket="tags", Key="k")
+    assert code(s3.get_object_tagging, Bucket="tags", Key="k") == "NoSuchKey"
+    # An upload gives its object the tags it was started with.
+    up = s3.create_multipart_upload(Bucket="tags", Key="mp", Tagging="m=p")
+    part = s3.upload_part(Bucket="tags", Key="mp", UploadId=up["UploadId"],
+                          PartNumber=1, Body=b"part")
+    s3.complete_multipart_upload(
+        Bucket="tags", Key="mp", UploadId=up["UploadId"],
+        MultipartUpload={"Parts": [{"PartNumber": 1,
+                                    "ETag": part["ETag"]}]})
+    got = s3.get_object_tagging(Bucket="tags", Key="mp")["TagSet"]
+    assert got == [{"Key": "m", "Value": "p"}], got
+
+
 @case("s3_unauthenticated")
 def t_anonymous(e):
     for method, path in [("GET", "/"), ("GET", "/boto-bucket"),
