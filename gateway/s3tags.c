@@ -230,9 +230,11 @@ int s3_tags_header(struct s3_op *op, char **tags)
     }
     s3_tagset_free(&t);
     if (rc < 0) {
-        s3_tag_error(op, rc, why ? why : "The header 'x-amz-tagging' "
-                                         "shall be encoded as UTF-8 "
-                                         "URL query parameters");
+        s3_tag_error(op, rc,
+                     why ? why
+                         : "The header 'x-amz-tagging' "
+                           "shall be encoded as UTF-8 "
+                           "URL query parameters");
         return -1;
     }
     return 0;
