@@ -12,7 +12,7 @@ UV_LIBS := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
 GW_COMMON := log buf token secret url
 GW_FND := fnd http api invoke registry dispatch invlog metrics fnconf \
 	s3 s3obj s3list s3multipart sigv4 s3cred bg events s3event hooks api_events \
-	triggers objstore
+	triggers objstore checksum s3tags
 GW_FNCTL := fnctl client s3cred fnbench loadgen
 
 GW_COMMON_OBJS := $(GW_COMMON:%=$(B)/gateway/%.o)
@@ -51,3 +51,10 @@ $(B)/tests/test_s3event: $(B)/tests/test_s3event.o $(B)/gateway/s3event.o \
 		$(B)/gateway/url.o $(B)/gateway/buf.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -ljansson $(LDLIBS)
+
+# CRC32, CRC32C and the S3 checksum values against known vectors.
+TEST_BINS += $(B)/tests/test_checksum
+
+$(B)/tests/test_checksum: $(B)/tests/test_checksum.o $(B)/gateway/checksum.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcrypto $(LDLIBS)

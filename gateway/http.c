@@ -419,8 +419,11 @@ static void send_continue(struct gw_http_conn *c)
     uv_write(&c->creq, (uv_stream_t *)&c->tcp, &b, 1, NULL);
 }
 
-/* RFC 9110 10.1.1: answer 100-continue only when a body is coming. */
-static int handle_expect(llhttp_t *p, uint64_t body_len, int chunked)
+/* RFC 9110 10.1.1 lets a server skip the 100 when no body is coming, but
+ * botocore then takes the final answer for an early refusal and reads the
+ * next response on that connection with a stale status line (it stalls
+ * until its timeout): an empty body gets its 100 too. */
+static int handle_expect(llhttp_t *p)
 {
     struct gw_http_conn *c = parser_conn(p);
     const char *expect = gw_http_header(&c->req, "expect");
@@ -429,7 +432,7 @@ static int handle_expect(llhttp_t *p, uint64_t body_len, int chunked)
         return 0;
     if (strcasecmp(expect, "100-continue") != 0)
         return fail_cb(p, 417, "only 100-continue is supported");
-    if ((body_len > 0 || chunked) && p->http_major == 1 && p->http_minor >= 1)
+    if (p->http_major == 1 && p->http_minor >= 1)
         send_continue(c);
     return 0;
 }
@@ -483,7 +486,7 @@ static int on_headers_complete(llhttp_t *p)
         cfg->body_limit ? cfg->body_limit(r, cfg->arg) : cfg->max_body;
     if (clen > c->body_max)
         return fail_cb(p, 413, "request body too large");
-    if (handle_expect(p, clen, p->flags & F_CHUNKED))
+    if (handle_expect(p))
         return HPE_USER;
     if (clen && body_room(p, (size_t)clen))
         return HPE_USER;

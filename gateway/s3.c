@@ -57,8 +57,7 @@ static const char *const bucket_unsupported[] = {
     "policyStatus",
 };
 static const char *const object_unsupported[] = {
-    "tagging", "retention", "legal-hold", "torrent",
-    "restore", "select",    "attributes",
+    "retention", "legal-hold", "torrent", "restore", "select", "attributes",
 };
 
 /* Every bucket and object belongs to the one key, with full control. */
@@ -300,6 +299,9 @@ static void s3_auth_error(struct s3_op *op, const struct gw_sigv4_result *r)
                                                 : "IncompleteBody",
                  r->detail);
         return;
+    case GW_SIGV4_TRAILER:
+        s3_error(op, 400, "MalformedTrailerError", r->detail);
+        return;
     case GW_SIGV4_UNSUPPORTED:
         s3_error(op, 400, "InvalidRequest", r->detail);
         return;
@@ -335,6 +337,8 @@ static int s3_authenticate(struct s3_op *op, struct gw_sigv4_result *res)
     }
     op->body = res->payload ? res->payload : req->body;
     op->body_len = res->payload ? res->payload_len : req->body_len;
+    op->trailers = res->trailers;
+    op->trailers_len = res->trailers_len;
     return 0;
 }
 
@@ -553,6 +557,8 @@ static void s3_route_object(struct s3_op *op)
                      sizeof(object_unsupported) / sizeof(char *)) ||
         (s3_query_has(op->req, "acl") && m != HTTP_GET))
         s3_error(op, 501, "NotImplemented", NULL);
+    else if (s3_query_has(op->req, "tagging"))
+        s3_object_tagging(op);
     else if (m == HTTP_POST && s3_query_has(op->req, "uploads"))
         s3_upload_create(op);
     else if (s3_query_has(op->req, "uploadId") ||
@@ -616,6 +622,12 @@ static void s3_route(struct s3_op *op)
             s3_error(op, 400, "InvalidURI", "Couldn't parse the URI.");
         return;
     }
+    /* A checksum on CompleteMultipartUpload is the whole object's, made
+     * of its parts' checksums, not one of the request's body. */
+    if (!(op->req->method_id == HTTP_POST &&
+          s3_query_has(op->req, "uploadId")) &&
+        s3_check_checksum(op) < 0)
+        return;
     if (op->key)
         s3_route_object(op);
     else
@@ -626,7 +638,7 @@ static void s3_route(struct s3_op *op)
 
 static void s3_work(struct gw_http_req *req, void *arg, struct gw_reply *rep)
 {
-    struct s3_op op = {.s3 = arg, .req = req, .rep = rep};
+    struct s3_op op = {.s3 = arg, .req = req, .rep = rep, .cksum_alg = -1};
     struct gw_sigv4_result auth;
     int err = 0;
 

@@ -15,6 +15,9 @@
  *                                 x-amz-copy-source
  *   GET, HEAD /b/k                GetObject (one Range), HeadObject
  *   DELETE /b/k                   DeleteObject
+ *   GET, PUT, DELETE /b/k?tagging Get/Put/DeleteObjectTagging (and
+ *                                 x-amz-tagging on PutObject, CopyObject
+ *                                 and CreateMultipartUpload)
  *   POST /b/k?uploads             CreateMultipartUpload
  *   PUT /b/k?partNumber&uploadId  UploadPart, or UploadPartCopy with
  *                                 x-amz-copy-source

@@ -1,5 +1,5 @@
 /* s3_int.h: what the S3 listener's files (s3.c, s3obj.c, s3list.c,
- * s3multipart.c) share.
+ * s3multipart.c, s3tags.c) share.
  *
  * An operation runs on a pool thread (see bg.h) with a struct s3_op: the
  * request, the reply it fills, and this thread's store. Each handler
@@ -41,6 +41,10 @@ struct s3_op {
     char *key;                      /* decoded, or NULL for bucket ops */
     const char *body;               /* the payload (aws-chunked decoded) */
     size_t body_len;
+    const char *trailers; /* of an aws-chunked body, see sigv4.h */
+    size_t trailers_len;
+    int cksum_alg;         /* the body's checksum (checksum.h), or -1 */
+    const char *cksum_b64; /* its value as sent, checked */
 };
 
 /* ---- Answers (s3.c) ---- */
@@ -71,6 +75,11 @@ int s3_query_has(const struct gw_http_req *req, const char *name);
  * can be stored; Content-MD5, when sent, is the body's. */
 int s3_check_key(struct s3_op *op);
 int s3_check_md5(struct s3_op *op);
+/* The body's x-amz-checksum-* (one, as a header or a trailer), when sent,
+ * is the body's; it is kept in op->cksum_* for s3_checksum_reply. */
+int s3_check_checksum(struct s3_op *op);
+/* Answers with the checksum header the client sent, as S3 does. */
+void s3_checksum_reply(struct s3_op *op);
 /* x-amz-copy-source "[/]bucket/key[?versionId=...]", URL-encoded, into
  * bucket and key (malloc'd). -EINVAL if malformed, -ENOMEM. */
 int s3_copy_source(const char *src, char **bucket, char **key);
@@ -84,6 +93,13 @@ void s3_object_get(struct s3_op *op);
 void s3_object_acl(struct s3_op *op, const char *xml);
 void s3_object_delete(struct s3_op *op);
 void s3_objects_delete(struct s3_op *op);
+
+/* ---- Tags (s3tags.c) ---- */
+/* The x-amz-tagging header, checked, in the stored form (malloc'd) in
+ * *tags, NULL without the header. Returns 0, or -1 after answering. */
+int s3_tags_header(struct s3_op *op, char **tags);
+/* GET, PUT and DELETE /b/k?tagging. */
+void s3_object_tagging(struct s3_op *op);
 
 /* ---- Listings (s3list.c) ---- */
 void s3_list_objects(struct s3_op *op, int v2);

@@ -91,13 +91,14 @@ static void s3_upload_error(struct s3_op *op, int rc)
 void s3_upload_create(struct s3_op *op)
 {
     const char *ct = gw_http_header(op->req, "content-type");
-    char id[ST_UPLOAD_ID];
+    char id[ST_UPLOAD_ID], *tags = NULL;
     struct gw_buf b = {0};
     int rc;
 
-    if (s3_check_key(op) < 0)
+    if (s3_check_key(op) < 0 || s3_tags_header(op, &tags) < 0)
         return;
-    rc = st_upload_create(op->st, op->bucket, op->key, ct, id);
+    rc = st_upload_create(op->st, op->bucket, op->key, ct, tags, id);
+    free(tags);
     if (rc == -ENOENT || rc == -EINVAL) {
         s3_error(op, 404, "NoSuchBucket", NULL);
         return;
@@ -141,6 +142,7 @@ void s3_upload_part(struct s3_op *op)
         return;
     }
     gw_reply_header(op->rep, "ETag", "\"%s\"", p.etag);
+    s3_checksum_reply(op);
     s3_empty_reply(op, 200);
 }
 

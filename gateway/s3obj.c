@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "gateway/checksum.h"
 #include "gateway/s3_int.h"
 #include "gateway/url.h"
 
@@ -54,6 +55,83 @@ int s3_check_md5(struct s3_op *op)
     return 0;
 }
 
+/* Headers of the x-amz-checksum- family that carry no body checksum. */
+static int s3_cksum_other(const char *lname)
+{
+    return strcmp(lname, "x-amz-checksum-algorithm") == 0 ||
+           strcmp(lname, "x-amz-checksum-mode") == 0 ||
+           strcmp(lname, "x-amz-checksum-type") == 0;
+}
+
+/* Finds the one checksum among packed "name\0value\0" pairs and sets
+ * op->cksum_*. Returns 0, or -1 after answering (two checksums, or one of
+ * an algorithm this server does not know). */
+static int s3_cksum_find(struct s3_op *op, const char *p, size_t len)
+{
+    const char *end = p + len, *v;
+    int alg;
+
+    for (; p && p < end; p = v + strlen(v) + 1) {
+        v = p + strlen(p) + 1;
+        if (strncmp(p, "x-amz-checksum-", 15) != 0 || s3_cksum_other(p))
+            continue;
+        alg = gw_cksum_from_header(p);
+        if (alg < 0) {
+            s3_error(op, 400, "InvalidRequest",
+                     "The checksum algorithm is not supported: use CRC32, "
+                     "CRC32C, CRC64NVME, SHA1 or SHA256");
+            return -1;
+        }
+        if (op->cksum_alg >= 0) {
+            s3_error(op, 400, "InvalidRequest",
+                     "Expecting a single x-amz-checksum- header. Multiple "
+                     "checksum Types are not allowed.");
+            return -1;
+        }
+        op->cksum_alg = alg;
+        op->cksum_b64 = v;
+    }
+    return 0;
+}
+
+int s3_check_checksum(struct s3_op *op)
+{
+    char msg[96];
+    int rc;
+
+    op->cksum_alg = -1;
+    if (s3_cksum_find(op, op->req->headers, op->req->headers_len) < 0 ||
+        s3_cksum_find(op, op->trailers, op->trailers_len) < 0)
+        return -1;
+    if (op->cksum_alg < 0)
+        return 0;
+    rc = gw_cksum_check(op->cksum_alg, op->body ? op->body : "", op->body_len,
+                        op->cksum_b64);
+    if (rc == 0)
+        return 0;
+    if (rc == -EINVAL) {
+        snprintf(msg, sizeof(msg), "Value for %s header is invalid.",
+                 gw_cksum_header(op->cksum_alg));
+        s3_error(op, 400, "InvalidRequest", msg);
+    } else if (rc == 1) {
+        snprintf(msg, sizeof(msg),
+                 "The %s you specified did not match the calculated "
+                 "checksum.",
+                 gw_cksum_name(op->cksum_alg));
+        s3_error(op, 400, "BadDigest", msg);
+    } else {
+        s3_error(op, 500, "InternalError", "cannot compute the checksum");
+    }
+    return -1;
+}
+
+void s3_checksum_reply(struct s3_op *op)
+{
+    if (op->cksum_alg >= 0)
+        gw_reply_header(op->rep, gw_cksum_header(op->cksum_alg), "%s",
+                        op->cksum_b64);
+}
+
 /* -ENOENT from an object call: the bucket or only the key is missing. */
 static void s3_missing(struct s3_op *op)
 {
@@ -79,18 +157,23 @@ void s3_object_put(struct s3_op *op)
         .content_type = gw_http_header(op->req, "content-type"),
     };
     struct st_object obj;
+    char *tags = NULL;
     int events = 0, rc;
 
-    if (s3_check_key(op) < 0 || s3_check_md5(op) < 0)
+    if (s3_check_key(op) < 0 || s3_check_md5(op) < 0 ||
+        s3_tags_header(op, &tags) < 0)
         return;
+    opt.tags = tags;
     rc = st_object_put(op->st, op->bucket, op->key, op->body, op->body_len,
                        &opt, &obj, &events);
+    free(tags);
     if (rc < 0) {
         s3_put_result(op, rc);
         return;
     }
     op->rep->events = events;
     gw_reply_header(op->rep, "ETag", "\"%s\"", obj.etag);
+    s3_checksum_reply(op);
     st_object_clear(&obj);
     s3_empty_reply(op, 200);
 }
@@ -173,12 +256,34 @@ static void s3_copy_reply(struct s3_op *op, const struct st_object *dst)
     s3_xml_reply(op, 200, &b);
 }
 
+/* The copy's tags: the source's, or with x-amz-tagging-directive REPLACE
+ * the request's. Returns 0, or -1 after answering. */
+static int s3_copy_tags(struct s3_op *op, const char *sb, const char *sk,
+                        char **tags)
+{
+    const char *d = gw_http_header(op->req, "x-amz-tagging-directive");
+    int rc;
+
+    if (d && strcasecmp(d, "REPLACE") == 0)
+        return s3_tags_header(op, tags);
+    rc = st_object_tags_get(op->st, sb, sk, tags);
+    if (rc == -ENOENT) {
+        *tags = NULL;
+        return 0;
+    }
+    if (rc < 0) {
+        s3_store_error(op, rc);
+        return -1;
+    }
+    return 0;
+}
+
 void s3_object_copy(struct s3_op *op, const char *source)
 {
     const char *directive = gw_http_header(op->req, "x-amz-metadata-directive");
     struct st_object src, dst;
     struct st_put opt = {.event = "ObjectCreated:Copy"};
-    char *sb = NULL, *sk = NULL, *data = NULL;
+    char *sb = NULL, *sk = NULL, *data = NULL, *tags = NULL;
     int events = 0, rc;
 
     if (s3_check_key(op) < 0)
@@ -198,6 +303,11 @@ void s3_object_copy(struct s3_op *op, const char *source)
         s3_error(op, 400, "EntityTooLarge", NULL);
     else if (rc < 0)
         s3_store_error(op, rc);
+    if (rc == 0 && s3_copy_tags(op, sb, sk, &tags) < 0) {
+        free(data);
+        st_object_clear(&src);
+        rc = -1;
+    }
     free(sb);
     free(sk);
     if (rc < 0)
@@ -206,8 +316,10 @@ void s3_object_copy(struct s3_op *op, const char *source)
     opt.content_type = directive && strcasecmp(directive, "REPLACE") == 0
                            ? gw_http_header(op->req, "content-type")
                            : src.content_type;
+    opt.tags = tags;
     rc = st_object_put(op->st, op->bucket, op->key, data, src.size, &opt, &dst,
                        &events);
+    free(tags);
     free(data);
     st_object_clear(&src);
     if (rc < 0) {

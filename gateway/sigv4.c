@@ -22,6 +22,15 @@
 #define SV_UNSIGNED "UNSIGNED-PAYLOAD"
 #define SV_STREAMING "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 #define SV_STREAMING_TRAILER "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+#define SV_STREAMING_SIGNED_TRAILER "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+#define SV_TRAILER_ALGORITHM "AWS4-HMAC-SHA256-TRAILER"
+#define SV_TRAILER_SIG "x-amz-trailer-signature"
+#define SV_TRAILERS_MAX 8
+
+/* Why an aws-chunked body is refused (besides -1, malformed framing). */
+#define SV_BAD_CHUNK_SIG 1
+#define SV_BAD_TRAILER_SIG 2
+#define SV_BAD_TRAILER 3
 #define SV_EMPTY_SHA256                                                        \
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define SV_HASH_LEN 32
@@ -598,7 +607,11 @@ struct sv_chunks {
     const struct sv_auth *a;
     const unsigned char *key; /* NULL: chunks are not signed */
     char prev[SV_HEX_LEN];    /* previous signature, the seed first */
+    const char *declared;     /* x-amz-trailer, or NULL */
+    int trailer_signed;       /* the trailer carries x-amz-trailer-signature */
+    int ntrailers;
     struct gw_buf out;
+    struct gw_buf trailers; /* packed "name\0value\0", names lower-case */
 };
 
 /* Checks one chunk's signature, chained to the previous one. */
@@ -678,51 +691,213 @@ static int chunks_decode(struct sv_chunks *c)
     }
 }
 
+/* True if the comma-separated x-amz-trailer list names `name`. */
+static int trailer_declared(const char *list, const char *name, size_t n)
+{
+    const char *p = list, *end;
+    size_t len;
+
+    while (p && *p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        end = p + strcspn(p, ",");
+        len = (size_t)(end - p);
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len == n && strncasecmp(p, name, n) == 0)
+            return 1;
+        p = end;
+    }
+    return 0;
+}
+
+/* One trailer line "Name:value" (CRLF removed): the name lower-cased and
+ * the value trimmed go to c->trailers, the signature to sig. Returns 0 or
+ * -1 if malformed or not declared in x-amz-trailer. */
+static int trailer_line(struct sv_chunks *c, const char *p, size_t n,
+                        char sig[SV_HEX_LEN])
+{
+    const char *colon = memchr(p, ':', n), *v;
+    size_t nlen, vlen, i;
+
+    if (!colon || colon == p)
+        return -1;
+    nlen = (size_t)(colon - p);
+    v = colon + 1;
+    vlen = n - nlen - 1;
+    while (vlen > 0 && (*v == ' ' || *v == '\t'))
+        v++, vlen--;
+    while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+        vlen--;
+    if (nlen == strlen(SV_TRAILER_SIG) &&
+        strncasecmp(p, SV_TRAILER_SIG, nlen) == 0)
+        return sig[0] || copy_n(sig, SV_HEX_LEN, v, vlen) < 0 ? -1 : 0;
+    if (sig[0] || !c->declared || !trailer_declared(c->declared, p, nlen) ||
+        memchr(v, '\0', vlen) || ++c->ntrailers > SV_TRAILERS_MAX)
+        return -1;
+    for (i = 0; i < nlen; i++)
+        gw_buf_addc(&c->trailers, (char)tolower((unsigned char)p[i]));
+    gw_buf_addc(&c->trailers, '\0');
+    gw_buf_add(&c->trailers, v, vlen);
+    gw_buf_addc(&c->trailers, '\0');
+    return 0;
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The trailer signature: the trailers as canonical headers (sorted
+ * "name:value\n"), hashed and signed, chained to the last chunk's
+ * signature. Returns 0, 1 if it does not match, or -ENOMEM. */
+static int trailer_verify(struct sv_chunks *c, const char *sig)
+{
+    const char *names[SV_TRAILERS_MAX], *p = c->trailers.data;
+    const char *end = p + c->trailers.len;
+    struct gw_buf canon = {0}, sts = {0};
+    char h[SV_HEX_LEN], mine[SV_HEX_LEN];
+    size_t n = 0, i;
+    int rc = -ENOMEM;
+
+    for (; p && p < end && n < SV_TRAILERS_MAX; n++) {
+        names[n] = p;
+        p += strlen(p) + 1;
+        p += strlen(p) + 1;
+    }
+    qsort(names, n, sizeof(names[0]), line_cmp);
+    for (i = 0; i < n; i++)
+        gw_buf_addf(&canon, "%s:%s\n", names[i],
+                    names[i] + strlen(names[i]) + 1);
+    if (canon.err || sha256_hex(canon.data ? canon.data : "", canon.len, h) < 0)
+        goto free_canon;
+    gw_buf_addf(&sts, SV_TRAILER_ALGORITHM "\n%s\n", c->a->amz_date);
+    add_scope(&sts, c->a);
+    gw_buf_addf(&sts, "\n%s\n%s", c->prev, h);
+    rc = sign(c->key, &sts, mine);
+    if (rc == 0)
+        rc = sig_equal(mine, sig) ? 0 : 1;
+    gw_buf_free(&sts);
+free_canon:
+    gw_buf_free(&canon);
+    return rc;
+}
+
+/* True if every name x-amz-trailer declares came as a trailer. */
+static int trailers_complete(const struct sv_chunks *c)
+{
+    const char *p = c->declared, *end, *t, *tend;
+    size_t len;
+    int found;
+
+    while (p && *p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        end = p + strcspn(p, ",");
+        len = (size_t)(end - p);
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        found = len == 0;
+        tend = c->trailers.data + c->trailers.len;
+        for (t = c->trailers.data; t && t < tend && !found;
+             t += strlen(t) + 1, t += strlen(t) + 1)
+            found = strlen(t) == len && strncasecmp(t, p, len) == 0;
+        if (!found)
+            return 0;
+        p = end;
+    }
+    return 1;
+}
+
 /* What may follow the last chunk: nothing, an empty line, or trailer
- * lines and an empty line. */
+ * lines and an empty line. Every trailer must be one x-amz-trailer
+ * declared, and every declared one must come. Returns 0, 1 for a bad
+ * trailer signature, -1 for a malformed trailer, or -ENOMEM. */
 static int chunks_trailer(struct sv_chunks *c)
 {
+    char sig[SV_HEX_LEN] = "";
     const char *nl;
 
     while (c->p < c->end) {
         nl = memmem(c->p, (size_t)(c->end - c->p), "\r\n", 2);
         if (!nl)
             return -1;
-        if (nl == c->p)
-            return c->p + 2 == c->end ? 0 : -1;
-        /* XXX: trailer checksums (x-amz-checksum-*) are not verified. */
+        if (nl == c->p) {
+            if (c->p + 2 != c->end)
+                return -1;
+            break;
+        }
+        if (trailer_line(c, c->p, (size_t)(nl - c->p), sig) < 0)
+            return -1;
         c->p = nl + 2;
     }
-    return 0;
+    if (c->trailers.err)
+        return -ENOMEM;
+    if (!trailers_complete(c))
+        return -1;
+    if (!c->trailer_signed)
+        return sig[0] ? -1 : 0;
+    if (!sig[0])
+        return -1;
+    return trailer_verify(c, sig);
 }
 
+static int chunked_fail(struct gw_sigv4_result *res, int rc)
+{
+    switch (rc) {
+    case -ENOMEM: return rc;
+    case SV_BAD_CHUNK_SIG:
+        return fail(res, GW_SIGV4_CHUNK, "a chunk signature does not match");
+    case SV_BAD_TRAILER_SIG:
+        return fail(res, GW_SIGV4_CHUNK,
+                    "the trailer signature does not match");
+    case SV_BAD_TRAILER:
+        return fail(res, GW_SIGV4_TRAILER,
+                    "the trailer is malformed or is not what x-amz-trailer "
+                    "declares");
+    default:
+        return fail(res, GW_SIGV4_CHUNK, "the aws-chunked body is malformed");
+    }
+}
+
+/* Decodes an aws-chunked body into res->payload and its trailers into
+ * res->trailers. `key` NULL: the chunks are not signed; `trailer`: the
+ * body ends in trailers, signed if key is set. */
 static int decode_chunked(const struct gw_sigv4_request *req,
                           const struct sv_auth *a, const unsigned char *key,
-                          struct gw_sigv4_result *res)
+                          int trailer, struct gw_sigv4_result *res)
 {
-    struct sv_chunks c = {
-        .p = req->body, .end = req->body + req->body_len, .a = a, .key = key};
+    struct sv_chunks c = {.p = req->body,
+                          .end = req->body + req->body_len,
+                          .a = a,
+                          .key = key,
+                          .declared =
+                              trailer ? header(req, "x-amz-trailer") : NULL,
+                          .trailer_signed = trailer && key};
     const char *declen = header(req, "x-amz-decoded-content-length");
     int rc;
 
     memcpy(c.prev, a->signature, SV_HEX_LEN);
     rc = chunks_decode(&c);
-    if (rc == 0)
-        rc = chunks_trailer(&c) < 0 ? -1 : 0;
+    if (rc == 1)
+        rc = SV_BAD_CHUNK_SIG;
+    if (rc == 0) {
+        rc = chunks_trailer(&c);
+        rc = rc == 1 ? SV_BAD_TRAILER_SIG : rc == -1 ? SV_BAD_TRAILER : rc;
+    }
     if (rc == 0 && c.out.err)
         rc = -ENOMEM;
     if (rc == 0 && declen && strtoull(declen, NULL, 10) != c.out.len)
         rc = -1;
     if (rc != 0) {
         gw_buf_free(&c.out);
-        if (rc == -ENOMEM)
-            return rc;
-        return fail(res, GW_SIGV4_CHUNK,
-                    rc > 0 ? "a chunk signature does not match"
-                           : "the aws-chunked body is malformed");
+        gw_buf_free(&c.trailers);
+        return chunked_fail(res, rc);
     }
     res->payload = c.out.data ? c.out.data : strdup("");
     res->payload_len = c.out.len;
+    res->trailers = c.trailers.data;
+    res->trailers_len = c.trailers.len;
     return res->payload ? 0 : -ENOMEM;
 }
 
@@ -736,9 +911,11 @@ static int check_payload(const struct gw_sigv4_request *req,
     if (strcmp(payload, SV_UNSIGNED) == 0)
         return 0;
     if (strcmp(payload, SV_STREAMING) == 0)
-        return decode_chunked(req, a, key, res);
+        return decode_chunked(req, a, key, 0, res);
+    if (strcmp(payload, SV_STREAMING_SIGNED_TRAILER) == 0)
+        return decode_chunked(req, a, key, 1, res);
     if (strcmp(payload, SV_STREAMING_TRAILER) == 0)
-        return decode_chunked(req, a, NULL, res);
+        return decode_chunked(req, a, NULL, 1, res);
     if (sha256_hex(req->body ? req->body : "", req->body_len, h) < 0)
         return -ENOMEM;
     if (strcasecmp(h, payload) != 0)
@@ -764,7 +941,8 @@ static int payload_of(const struct gw_sigv4_request *req,
                     "Missing required header for this request: "
                     "x-amz-content-sha256");
     if (!is_hex64(p) && strcmp(p, SV_UNSIGNED) != 0 &&
-        strcmp(p, SV_STREAMING) != 0 && strcmp(p, SV_STREAMING_TRAILER) != 0)
+        strcmp(p, SV_STREAMING) != 0 && strcmp(p, SV_STREAMING_TRAILER) != 0 &&
+        strcmp(p, SV_STREAMING_SIGNED_TRAILER) != 0)
         return fail(res, GW_SIGV4_MALFORMED,
                     "x-amz-content-sha256 '%.40s' is not supported", p);
     *out = p;
@@ -826,6 +1004,9 @@ void gw_sigv4_result_free(struct gw_sigv4_result *res)
     if (!res)
         return;
     free(res->payload);
+    free(res->trailers);
     res->payload = NULL;
     res->payload_len = 0;
+    res->trailers = NULL;
+    res->trailers_len = 0;
 }

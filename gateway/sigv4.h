@@ -4,9 +4,13 @@
  * presigned URL (X-Amz-* query parameters). The payload may be signed (its
  * SHA-256 in x-amz-content-sha256, checked against the body), unsigned
  * (UNSIGNED-PAYLOAD), or sent aws-chunked: STREAMING-AWS4-HMAC-SHA256-PAYLOAD
- * (every chunk signed, each signature chained to the previous one) or
- * STREAMING-UNSIGNED-PAYLOAD-TRAILER (plain chunks and a trailer). Chunked
- * bodies are decoded into result.payload.
+ * (every chunk signed, each signature chained to the previous one),
+ * STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER (the same, then trailers
+ * signed by x-amz-trailer-signature, chained to the last chunk's) or
+ * STREAMING-UNSIGNED-PAYLOAD-TRAILER (plain chunks and trailers). Chunked
+ * bodies are decoded into result.payload and their trailers, which must be
+ * those x-amz-trailer declares, into result.trailers. What a trailer says
+ * (a checksum) is left to the caller to check.
  *
  * The canonical URI is the path decoded and encoded again by the SigV4
  * rules (RFC 3986 unreserved characters and '/' kept, the rest %XX; see
@@ -40,6 +44,7 @@ enum gw_sigv4_status {
     GW_SIGV4_EXPIRED,      /* presigned URL past X-Amz-Expires */
     GW_SIGV4_PAYLOAD_HASH, /* body differs from x-amz-content-sha256 */
     GW_SIGV4_CHUNK,        /* aws-chunked body malformed or badly signed */
+    GW_SIGV4_TRAILER,      /* trailers malformed or not as declared */
 };
 
 /* The request as received. Headers are packed "name\0value\0" with
@@ -66,6 +71,9 @@ struct gw_sigv4_result {
     char *payload;          /* decoded aws-chunked body (owned), or NULL:
                                the request body is the payload */
     size_t payload_len;
+    char *trailers; /* trailers of an aws-chunked body (owned), packed
+                       "name\0value\0" with lower-case names, or NULL */
+    size_t trailers_len;
 };
 
 /* Verifies req against key at time `now`. Fills res (free with

@@ -55,22 +55,34 @@ static bool st_text_is(sqlite3_stmt *s, int col, const char *want)
     return t && strcmp(t, want) == 0;
 }
 
+/* Copies text column col (NULL stays NULL) to *out if out is set. */
+static int st_opt_text(sqlite3_stmt *s, int col, char **out)
+{
+    const char *t = (const char *)sqlite3_column_text(s, col);
+
+    if (!out || !t)
+        return 0;
+    *out = strdup(t);
+    return *out ? 0 : -ENOMEM;
+}
+
 /* 0 if upload `id` exists and belongs to bucket/key, else -ENOENT.
- * content_type (optional) gets a malloc'd copy of its type, or NULL. The
+ * content_type and tags (optional) get malloc'd copies, or NULL. The
  * id is checked before it is used anywhere: it becomes a folder name. */
 static int st_upload_row(struct st *st, const char *bucket, const char *key,
-                         const char *id, char **content_type)
+                         const char *id, char **content_type, char **tags)
 {
-    const char *ct;
     sqlite3_stmt *s;
     int rc;
 
     if (content_type)
         *content_type = NULL;
+    if (tags)
+        *tags = NULL;
     if (!st__id_valid(id))
         return -ENOENT;
     rc = st_prepare1(st,
-                     "SELECT bucket, key, content_type FROM uploads"
+                     "SELECT bucket, key, content_type, tags FROM uploads"
                      " WHERE id = ?1",
                      &s);
     if (rc < 0)
@@ -78,13 +90,16 @@ static int st_upload_row(struct st *st, const char *bucket, const char *key,
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        ct = (const char *)sqlite3_column_text(s, 2);
         if (!st_text_is(s, 0, bucket) || !st_text_is(s, 1, key))
             rc = -ENOENT;
-        else if (content_type && ct && !(*content_type = strdup(ct)))
-            rc = -ENOMEM;
         else
-            rc = 0;
+            rc = st_opt_text(s, 2, content_type);
+        if (rc == 0)
+            rc = st_opt_text(s, 3, tags);
+        if (rc < 0 && content_type) {
+            free(*content_type);
+            *content_type = NULL;
+        }
     } else {
         rc = rc == SQLITE_DONE ? -ENOENT : st__err(rc);
     }
@@ -200,7 +215,8 @@ static int st_upload_rmdir(struct st *st, const char *id)
 /* ---- Starting and aborting ---------------------------------------------- */
 
 static int st_upload_insert(struct st *st, const char *bucket, const char *key,
-                            const char *content_type, const char *id)
+                            const char *content_type, const char *tags,
+                            const char *id)
 {
     sqlite3_stmt *s;
     int rc;
@@ -221,7 +237,7 @@ static int st_upload_insert(struct st *st, const char *bucket, const char *key,
         return rc;
     rc = st_prepare1(st,
                      "INSERT INTO uploads (id, bucket, key, content_type,"
-                     " created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                     " created_ms, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                      &s);
     if (rc < 0)
         return rc;
@@ -231,13 +247,16 @@ static int st_upload_insert(struct st *st, const char *bucket, const char *key,
     if (content_type)
         sqlite3_bind_text(s, 4, content_type, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, st__now_ms());
+    if (tags && tags[0])
+        sqlite3_bind_text(s, 6, tags, -1, SQLITE_STATIC);
     rc = sqlite3_step(s);
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? 0 : st__err(rc);
 }
 
 int st_upload_create(struct st *st, const char *bucket, const char *key,
-                     const char *content_type, char id[ST_UPLOAD_ID])
+                     const char *content_type, const char *tags,
+                     char id[ST_UPLOAD_ID])
 {
     int rc;
 
@@ -255,7 +274,7 @@ int st_upload_create(struct st *st, const char *bucket, const char *key,
     rc = st__begin(st, true);
     if (rc < 0)
         goto remove_dir;
-    rc = st_upload_insert(st, bucket, key, content_type, id);
+    rc = st_upload_insert(st, bucket, key, content_type, tags, id);
     if (rc < 0) {
         st__rollback(st);
         goto remove_dir;
@@ -274,7 +293,7 @@ int st_upload_exists(struct st *st, const char *bucket, const char *key,
 {
     if (!st || !bucket || !key || !id)
         return -EINVAL;
-    return st_upload_row(st, bucket, key, id, NULL);
+    return st_upload_row(st, bucket, key, id, NULL, NULL);
 }
 
 int st_upload_abort(struct st *st, const char *bucket, const char *key,
@@ -287,7 +306,7 @@ int st_upload_abort(struct st *st, const char *bucket, const char *key,
     rc = st__begin(st, true);
     if (rc < 0)
         return rc;
-    rc = st_upload_row(st, bucket, key, id, NULL);
+    rc = st_upload_row(st, bucket, key, id, NULL, NULL);
     if (rc == 0)
         rc = st_upload_forget(st, id);
     if (rc < 0) {
@@ -343,7 +362,7 @@ static int st_part_commit(struct st *st, const char *bucket, const char *key,
     rc = st__begin(st, true);
     if (rc < 0)
         return rc;
-    rc = st_upload_row(st, bucket, key, id, NULL);
+    rc = st_upload_row(st, bucket, key, id, NULL, NULL);
     if (rc == 0)
         rc = st_part_stmt(st, &s);
     if (rc == 0) {
@@ -373,7 +392,7 @@ int st_part_put(struct st *st, const char *bucket, const char *key,
     if (number < 1 || number > ST_PART_MAX)
         return -ERANGE;
     /* Checked first too, so that a bad id costs no write. */
-    rc = st_upload_row(st, bucket, key, id, NULL);
+    rc = st_upload_row(st, bucket, key, id, NULL, NULL);
     if (rc < 0)
         return rc;
     if (st__md5_hex(data ? data : "", len, p.etag) < 0 || st__id_new(body) < 0)
@@ -431,7 +450,7 @@ int st_part_list(struct st *st, const char *bucket, const char *key,
 
     if (!st || !bucket || !key || !id || !cb)
         return -EINVAL;
-    rc = st_upload_row(st, bucket, key, id, NULL);
+    rc = st_upload_row(st, bucket, key, id, NULL, NULL);
     if (rc < 0)
         return rc;
     rc = st_prepare1(st,
@@ -720,19 +739,22 @@ static int st_asm_commit(struct st *st, const char *id,
                          char drop[ST_BODY_ID])
 {
     struct st_put opt = {.event = "ObjectCreated:CompleteMultipartUpload"};
+    char *tags = NULL;
     int rc;
 
     opt.depth = c->opt ? c->opt->depth : 0;
     rc = st__begin(st, true);
     if (rc < 0)
         return rc;
-    rc = st_upload_row(st, o->bucket, o->key, id, NULL);
+    rc = st_upload_row(st, o->bucket, o->key, id, NULL, &tags);
+    opt.tags = tags;
     if (rc == 0)
         rc = st_asm_unchanged(st, id, c, a);
     if (rc == 0)
         rc = st__obj_write(st, o, &opt, events, drop);
     if (rc == 0)
         rc = st_upload_forget(st, id);
+    free(tags);
     if (rc < 0) {
         st__rollback(st);
         return rc;
@@ -770,7 +792,7 @@ int st_upload_complete(struct st *st, const char *bucket, const char *key,
     if (!st || !bucket || !key || !id || !c)
         return -EINVAL;
     c->bad_part = 0;
-    rc = st_upload_row(st, bucket, key, id, &ct);
+    rc = st_upload_row(st, bucket, key, id, &ct, NULL);
     if (rc < 0)
         return rc;
     rc = st_complete_check_order(c);

@@ -57,9 +57,11 @@ struct st_part {
     int64_t modified_ms;
 };
 
-/* Starts an upload of bucket/key; id gets its id. */
+/* Starts an upload of bucket/key; id gets its id. The object it makes
+ * gets content_type and tags (as st_put.tags; NULL for none). */
 int st_upload_create(struct st *st, const char *bucket, const char *key,
-                     const char *content_type, char id[ST_UPLOAD_ID]);
+                     const char *content_type, const char *tags,
+                     char id[ST_UPLOAD_ID]);
 /* 0 if upload `id` of bucket/key exists, else -ENOENT. */
 int st_upload_exists(struct st *st, const char *bucket, const char *key,
                      const char *id);

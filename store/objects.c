@@ -45,6 +45,13 @@ static const char *const st_obj_sql[ST_OBJ_NSTMT] = {
     /* One row per active function with a matching object trigger; see
      * store/objects.h for the shape of a trigger. Text lengths count
      * characters on both sides, which is enough to compare prefixes. */
+    /* No row: no object; a NULL tags column: an object without tags. */
+    [ST_TAGS_GET] = "SELECT t.tags FROM objects o LEFT JOIN object_tags t"
+                    " ON t.bucket = o.bucket AND t.key = o.key"
+                    " WHERE o.bucket = ?1 AND o.key = ?2",
+    [ST_TAGS_DEL] = "DELETE FROM object_tags WHERE bucket = ?1 AND key = ?2",
+    [ST_TAGS_PUT] =
+        "INSERT INTO object_tags (bucket, key, tags) VALUES (?1, ?2, ?3)",
     [ST_EV_ROUTE] =
         "INSERT INTO events (function, name, bucket, key, size, etag, seq,"
         " body, record_json, time_ms, depth, state, attempts, due_ms)"
@@ -578,6 +585,27 @@ static int st_drop_if_unused(struct st *st, char drop[ST_BODY_ID])
     return 0;
 }
 
+/* Inside a write transaction: bucket/key's tags become `tags`. */
+static int st_tags_write(struct st *st, const char *bucket, const char *key,
+                         const char *tags)
+{
+    sqlite3_stmt *s = st__obj_stmt(st, ST_TAGS_DEL);
+    int rc;
+
+    if (!s)
+        return -EIO;
+    st_bind_obj_key(s, bucket, key);
+    rc = st__step_done(s);
+    if (rc < 0 || !tags || !tags[0])
+        return rc;
+    s = st__obj_stmt(st, ST_TAGS_PUT);
+    if (!s)
+        return -EIO;
+    st_bind_obj_key(s, bucket, key);
+    sqlite3_bind_text(s, 3, tags, -1, SQLITE_STATIC);
+    return st__step_done(s);
+}
+
 int st__obj_write(struct st *st, struct st_object *o, const struct st_put *opt,
                   int *events, char drop[ST_BODY_ID])
 {
@@ -590,6 +618,8 @@ int st__obj_write(struct st *st, struct st_object *o, const struct st_put *opt,
         rc = st_seq_next(st, &o->seq);
     if (rc == 0)
         rc = st_obj_upsert(st, o);
+    if (rc == 0)
+        rc = st_tags_write(st, o->bucket, o->key, opt->tags);
     if (rc == 0)
         rc = st_obj_route(st, o, opt->event ? opt->event : "ObjectCreated:Put",
                           opt->depth, events);
@@ -688,6 +718,8 @@ static int st_obj_remove(struct st *st, struct st_object *o, int *queued,
         return -EIO;
     st_bind_obj_key(s, o->bucket, o->key);
     rc = st__step_done(s);
+    if (rc == 0)
+        rc = st_tags_write(st, o->bucket, o->key, NULL);
     if (rc < 0)
         return rc;
     memcpy(drop, o->body, ST_BODY_ID);
@@ -735,6 +767,56 @@ int st_object_delete(struct st *st, const char *bucket, const char *key,
     if (events)
         *events = queued;
     return 0;
+}
+
+/* ---- Tags --------------------------------------------------------------- */
+
+int st_object_tags_get(struct st *st, const char *bucket, const char *key,
+                       char **tags)
+{
+    sqlite3_stmt *s;
+    const char *t;
+    int rc;
+
+    if (!st || !bucket || !key || !tags)
+        return -EINVAL;
+    s = st__obj_stmt(st, ST_TAGS_GET);
+    if (!s)
+        return -EIO;
+    st_bind_obj_key(s, bucket, key);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        t = (const char *)sqlite3_column_text(s, 0);
+        *tags = strdup(t ? t : "");
+        rc = *tags ? 0 : -ENOMEM;
+    } else {
+        rc = rc == SQLITE_DONE ? -ENOENT : st__err(rc);
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
+int st_object_tags_set(struct st *st, const char *bucket, const char *key,
+                       const char *tags)
+{
+    struct st_object o;
+    int rc;
+
+    if (!st || !bucket || !key)
+        return -EINVAL;
+    rc = st__begin(st, true);
+    if (rc < 0)
+        return rc;
+    rc = st_obj_read(st, bucket, key, &o);
+    if (rc == 0) {
+        st_object_clear(&o);
+        rc = st_tags_write(st, bucket, key, tags);
+    }
+    if (rc < 0) {
+        st__rollback(st);
+        return rc;
+    }
+    return st__commit(st);
 }
 
 /* ---- Listings ----------------------------------------------------------- */

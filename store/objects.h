@@ -124,6 +124,8 @@ struct st_put {
     const char *event;        /* event name; NULL: "ObjectCreated:Put" */
     int depth;                /* the writer's chain depth: 0 for clients,
                                  an event's depth + 1 for its function */
+    const char *tags;         /* the object's tag set (below); NULL or ""
+                                 for none */
 };
 
 /* Stores len bytes as bucket/key, replacing any object there, and enqueues
@@ -147,6 +149,17 @@ int st_object_open(struct st *st, const char *bucket, const char *key,
 int st_object_delete(struct st *st, const char *bucket, const char *key,
                      int *events);
 void st_object_clear(struct st_object *obj);
+/* Tags: the tag set of an object is one text, kept as the caller gives
+ * it (the S3 listener keeps the x-amz-tagging form, "k1=v1&k2=v2"
+ * URL-encoded, and checks S3's limits). A write replaces the tags with
+ * st_put.tags; a delete removes them.
+ * st_object_tags_get: *tags gets a malloc'd copy, "" if the object has
+ * none; -ENOENT without the object. st_object_tags_set replaces them
+ * durably (NULL or "" removes them); -ENOENT without the object. */
+int st_object_tags_get(struct st *st, const char *bucket, const char *key,
+                       char **tags);
+int st_object_tags_set(struct st *st, const char *bucket, const char *key,
+                       const char *tags);
 /* Opens body file `body` read-only (for an event's pinned body). */
 int st_body_open(struct st *st, const char *body);
 

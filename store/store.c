@@ -112,6 +112,15 @@ static const char *const st_migrations[] = {
     "  etag TEXT NOT NULL,"
     "  modified_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (upload, number)) WITHOUT ROWID;",
+    /* v4: object tags (store/objects.h): one row per tagged object, the
+     * tag set as the client's x-amz-tagging form; an upload keeps the
+     * tags its object will get. */
+    "CREATE TABLE object_tags ("
+    "  bucket TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  tags TEXT NOT NULL,"
+    "  PRIMARY KEY (bucket, key)) WITHOUT ROWID;"
+    "ALTER TABLE uploads ADD COLUMN tags TEXT;",
 };
 
 #define ST_SCHEMA_VERSION                                                      \

@@ -8,6 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
+#include "store/multipart.h"
 #include "store/objects.h"
 #include "store/store.h"
 #include "tests/testlib.h"
@@ -403,6 +406,120 @@ out:
     return ok;
 }
 
+/* Tags follow the object: a put sets or clears them, tags_set replaces
+ * them, a delete removes them; a copy of the object gets what its put
+ * says, and a multipart upload gives its object the tags it was made
+ * with. */
+static int test_tags(void)
+{
+    const char *dir = tl_case_dir("tags");
+    struct st_put opt = {.tags = "a=1&b=two"};
+    struct st_complete c = {0};
+    struct st_part_ref ref = {1, NULL};
+    struct st_part part;
+    char id[ST_UPLOAD_ID], *t = NULL;
+    struct st *st = NULL;
+    int ok = -1;
+
+    CHECK_RC(st_open(&st, dir), 0);
+    CHECK_RC(st_bucket_create(st, "bkt"), 0);
+    CHECK_RC(st_object_tags_get(st, "bkt", "k", &t), -ENOENT);
+    CHECK_RC(st_object_tags_set(st, "bkt", "k", "x=1"), -ENOENT);
+    CHECK_RC(st_object_put(st, "bkt", "k", "v", 1, &opt, NULL, NULL), 0);
+    CHECK_RC(st_object_tags_get(st, "bkt", "k", &t), 0);
+    CHECK(strcmp(t, "a=1&b=two") == 0, "tags '%s'", t);
+    free(t);
+    t = NULL;
+    CHECK_RC(st_object_tags_set(st, "bkt", "k", "c=3"), 0);
+    CHECK_RC(st_object_tags_get(st, "bkt", "k", &t), 0);
+    CHECK(strcmp(t, "c=3") == 0, "tags '%s' after set", t);
+    free(t);
+    t = NULL;
+    CHECK_RC(st_object_put(st, "bkt", "k", "w", 1, NULL, NULL, NULL), 0);
+    CHECK_RC(st_object_tags_get(st, "bkt", "k", &t), 0);
+    CHECK(strcmp(t, "") == 0, "tags '%s' after a put without", t);
+    free(t);
+    t = NULL;
+    CHECK_RC(st_object_tags_set(st, "bkt", "k", "d=4"), 0);
+    CHECK_RC(st_object_tags_set(st, "bkt", "k", NULL), 0);
+    CHECK_RC(st_object_tags_get(st, "bkt", "k", &t), 0);
+    CHECK(strcmp(t, "") == 0, "tags '%s' after clearing", t);
+    free(t);
+    t = NULL;
+    CHECK_RC(st_object_tags_set(st, "bkt", "k", "e=5"), 0);
+    CHECK_RC(st_object_delete(st, "bkt", "k", NULL), 0);
+    CHECK_RC(st_object_tags_get(st, "bkt", "k", &t), -ENOENT);
+    CHECK_RC(st_object_put(st, "bkt", "k", "again", 5, NULL, NULL, NULL), 0);
+    CHECK_RC(st_object_tags_get(st, "bkt", "k", &t), 0);
+    CHECK(strcmp(t, "") == 0, "a deleted object's tags came back: '%s'", t);
+    free(t);
+    t = NULL;
+
+    CHECK_RC(st_upload_create(st, "bkt", "mp", NULL, "m=p", id), 0);
+    CHECK_RC(st_part_put(st, "bkt", "mp", id, 1, "part", 4, &part), 0);
+    ref.etag = part.etag;
+    c.parts = &ref;
+    c.n = 1;
+    CHECK_RC(st_upload_complete(st, "bkt", "mp", id, &c, NULL, NULL), 0);
+    CHECK_RC(st_object_tags_get(st, "bkt", "mp", &t), 0);
+    CHECK(strcmp(t, "m=p") == 0, "upload's tags '%s'", t);
+    ok = 0;
+out:
+    free(t);
+    st_close(st);
+    return ok;
+}
+
+/* A data folder of the schema before tags (v3) opens, keeps its objects
+ * and unfinished uploads, and gains tags. */
+static int test_tags_migrate(void)
+{
+    const char *dir = tl_case_dir("tags-migrate");
+    struct st_part_ref ref = {1, NULL};
+    struct st_complete c = {.parts = &ref, .n = 1};
+    struct st_part part;
+    char path[300], id[ST_UPLOAD_ID], *t = NULL;
+    struct st *st = NULL;
+    sqlite3 *db = NULL;
+    int ok = -1;
+
+    CHECK_RC(st_open(&st, dir), 0);
+    CHECK_RC(st_bucket_create(st, "bkt"), 0);
+    CHECK_RC(st_object_put(st, "bkt", "old", "kept", 4, NULL, NULL, NULL), 0);
+    CHECK_RC(st_upload_create(st, "bkt", "up", NULL, NULL, id), 0);
+    CHECK_RC(st_part_put(st, "bkt", "up", id, 1, "part", 4, &part), 0);
+    st_close(st);
+    st = NULL;
+    snprintf(path, sizeof(path), "%s/mayfly.db", dir);
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK, "open %s", path);
+    CHECK(sqlite3_exec(db,
+                       "DROP TABLE object_tags;"
+                       " ALTER TABLE uploads DROP COLUMN tags;"
+                       " PRAGMA user_version = 3;",
+                       NULL, NULL, NULL) == SQLITE_OK,
+          "back to v3: %s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    db = NULL;
+
+    CHECK_RC(st_open(&st, dir), 0);
+    CHECK_RC(st_object_tags_get(st, "bkt", "old", &t), 0);
+    CHECK(strcmp(t, "") == 0, "tags '%s'", t);
+    CHECK_RC(st_object_tags_set(st, "bkt", "old", "now=tagged"), 0);
+    free(t);
+    t = NULL;
+    CHECK_RC(st_object_tags_get(st, "bkt", "old", &t), 0);
+    CHECK(strcmp(t, "now=tagged") == 0, "tags '%s'", t);
+    ref.etag = part.etag;
+    CHECK_RC(st_upload_complete(st, "bkt", "up", id, &c, NULL, NULL), 0);
+    ok = 0;
+out:
+    free(t);
+    if (db)
+        sqlite3_close(db);
+    st_close(st);
+    return ok;
+}
+
 static const struct tl_case cases[] = {
     {"store_objects_names", test_names},
     {"store_objects_buckets", test_buckets},
@@ -412,6 +529,8 @@ static const struct tl_case cases[] = {
     {"store_objects_events_lifecycle", test_events_lifecycle},
     {"store_objects_events_enqueue", test_events_enqueue},
     {"store_objects_sweep", test_sweep},
+    {"store_objects_tags", test_tags},
+    {"store_objects_tags_migrate_v3", test_tags_migrate},
 };
 
 int main(void)

@@ -570,6 +570,314 @@ def t_trailer(e):
     assert get_object(e, "boto-bucket", "trailer") == data
 
 
+def b64_digest(alg, data):
+    """S3's value of checksum `alg` for data: base64, big-endian."""
+    if alg == "crc32":
+        raw_digest = zlib.crc32(data).to_bytes(4, "big")
+    else:
+        raw_digest = hashlib.new(alg, data).digest()
+    return base64.b64encode(raw_digest).decode()
+
+
+def signed_put(e, path, body, headers):
+    """A PUT signed by botocore's S3 signer (payload hash included), sent as
+    given. Returns (status, headers, body)."""
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    req = AWSRequest(method="PUT", url=e.fnd.s3_url + path, data=body,
+                     headers=dict(headers))
+    S3SigV4Auth(Credentials(e.key_id, e.secret), "s3",
+                "us-east-1").add_auth(req)
+    c = http.client.HTTPConnection("127.0.0.1", e.fnd.s3_port, timeout=10)
+    c.request("PUT", path, body=body, headers=dict(req.headers.items()))
+    r = c.getresponse()
+    out = (r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+    c.close()
+    return out
+
+
+def object_missing(e, bucket, key):
+    from botocore.exceptions import ClientError
+    try:
+        e.boto3().head_object(Bucket=bucket, Key=key)
+    except ClientError as err:
+        return err.response["Error"]["Code"] in ("404", "NoSuchKey")
+    return False
+
+
+def ensure_bucket(e, name):
+    from botocore.exceptions import ClientError
+    try:
+        e.boto3().create_bucket(Bucket=name)
+    except ClientError as err:
+        if err.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
+            raise
+
+
+@case("s3_checksum_boto3")
+def t_checksum_boto3(e):
+    s3 = e.boto3()
+    ensure_bucket(e, "sums")
+    data = os.urandom(300000)
+    want = {"CRC32": base64.b64encode(
+                zlib.crc32(data).to_bytes(4, "big")).decode(),
+            "SHA1": b64_digest("sha1", data),
+            "SHA256": b64_digest("sha256", data),
+            "CRC32C": None}
+    for alg, value in want.items():
+        key = "obj-" + alg.lower()
+        r = s3.put_object(Bucket="sums", Key=key, Body=data,
+                          ChecksumAlgorithm=alg)
+        got = r.get("Checksum" + alg)
+        assert got and (value is None or got == value), (alg, got, value)
+        assert get_object(e, "sums", key) == data, alg
+    # CRC32C of "123456789" is 0xe3069283: the value the server echoes.
+    r = s3.put_object(Bucket="sums", Key="crc32c-check", Body=b"123456789",
+                      ChecksumAlgorithm="CRC32C")
+    assert r["ChecksumCRC32C"] == "4waSgw==", r.get("ChecksumCRC32C")
+    # Parts too.
+    up = s3.create_multipart_upload(Bucket="sums", Key="parts",
+                                    ChecksumAlgorithm="SHA256")
+    r = s3.upload_part(Bucket="sums", Key="parts", UploadId=up["UploadId"],
+                       PartNumber=1, Body=data, ChecksumAlgorithm="SHA256")
+    assert r.get("ChecksumSHA256") == want["SHA256"], r
+    s3.abort_multipart_upload(Bucket="sums", Key="parts",
+                              UploadId=up["UploadId"])
+
+
+@case("s3_checksum_header_mismatch")
+def t_checksum_header(e):
+    ensure_bucket(e, "sums")
+    data = b"checked body " * 100
+    good = b64_digest("crc32", data)
+    bad = b64_digest("crc32", data + b"x")
+    status, _, out = signed_put(e, "/sums/bad-crc", data,
+                                {"x-amz-checksum-crc32": bad})
+    assert status == 400 and b"<Code>BadDigest</Code>" in out, (status, out)
+    assert object_missing(e, "sums", "bad-crc"), "the object was stored"
+    status, _, out = signed_put(e, "/sums/bad-sha256", data,
+                                {"x-amz-checksum-sha256":
+                                 b64_digest("sha256", b"other")})
+    assert status == 400 and b"<Code>BadDigest</Code>" in out, (status, out)
+    assert object_missing(e, "sums", "bad-sha256"), "the object was stored"
+    status, _, out = signed_put(e, "/sums/junk-crc", data,
+                                {"x-amz-checksum-crc32": "not base64"})
+    assert status == 400 and b"<Code>InvalidRequest</Code>" in out, \
+        (status, out)
+    status, _, out = signed_put(e, "/sums/two", data,
+                                {"x-amz-checksum-crc32": good,
+                                 "x-amz-checksum-sha1":
+                                 b64_digest("sha1", data)})
+    assert status == 400 and b"<Code>InvalidRequest</Code>" in out, \
+        (status, out)
+    assert object_missing(e, "sums", "junk-crc") and \
+        object_missing(e, "sums", "two"), "an object was stored"
+    status, headers, out = signed_put(e, "/sums/good-crc", data,
+                                      {"x-amz-checksum-crc32": good})
+    assert status == 200, (status, out)
+    assert headers.get("x-amz-checksum-crc32") == good, headers
+    assert get_object(e, "sums", "good-crc") == data
+
+
+@case("s3_content_md5")
+def t_content_md5(e):
+    ensure_bucket(e, "sums")
+    data = b"md5 body"
+    bad = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    status, _, out = signed_put(e, "/sums/bad-md5", data,
+                                {"Content-MD5": bad})
+    assert status == 400 and b"<Code>BadDigest</Code>" in out, (status, out)
+    status, _, out = signed_put(e, "/sums/bad-md5", data,
+                                {"Content-MD5": "short"})
+    assert status == 400 and b"<Code>InvalidDigest</Code>" in out, \
+        (status, out)
+    assert object_missing(e, "sums", "bad-md5"), "the object was stored"
+
+
+def trailer_put(e, path, data, trailers, declared, signed=False,
+                bad_sig=False):
+    """PUTs data aws-chunked with trailer lines `trailers` ([(name,
+    value)]), x-amz-trailer `declared`; signed chunks and trailer
+    signature if `signed`. Returns (status, headers, body)."""
+    import hmac
+    content = ("STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" if signed else
+               "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+    headers = {"X-Amz-Content-SHA256": content,
+               "Content-Encoding": "aws-chunked",
+               "X-Amz-Trailer": declared,
+               "X-Amz-Decoded-Content-Length": str(len(data))}
+    h, ts, seed = signed_headers_request(e, path, headers)
+    key = chunk_signing_key(e.secret, ts[:8])
+    scope = f"{ts[:8]}/us-east-1/s3/aws4_request"
+    prev, body = seed, b""
+    pieces = [data[i:i + 65536] for i in range(0, len(data), 65536)] + [b""]
+    for piece in pieces:
+        if signed:
+            sts = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", ts, scope, prev,
+                             hashlib.sha256(b"").hexdigest(),
+                             hashlib.sha256(piece).hexdigest()])
+            prev = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
+            body += b"%x;chunk-signature=%s\r\n" % (len(piece),
+                                                     prev.encode())
+        else:
+            body += b"%x\r\n" % len(piece)
+        if piece:
+            body += piece + b"\r\n"
+    for name, value in trailers:
+        body += f"{name}:{value}\r\n".encode()
+    if signed:
+        canon = "".join(f"{n}:{v}\n" for n, v in sorted(trailers))
+        sts = "\n".join(["AWS4-HMAC-SHA256-TRAILER", ts, scope, prev,
+                         hashlib.sha256(canon.encode()).hexdigest()])
+        sig = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
+        if bad_sig:
+            sig = sig[:-1] + ("0" if sig[-1] != "0" else "1")
+        body += f"x-amz-trailer-signature:{sig}\r\n".encode()
+    body += b"\r\n"
+    c = http.client.HTTPConnection("127.0.0.1", e.fnd.s3_port, timeout=10)
+    c.request("PUT", path, body=body, headers=h)
+    r = c.getresponse()
+    out = (r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+    c.close()
+    return out
+
+
+@case("s3_checksum_trailer_unsigned")
+def t_checksum_trailer(e):
+    ensure_bucket(e, "sums")
+    data = os.urandom(200000)
+    for alg in ("crc32", "sha256", "sha1"):
+        name = "x-amz-checksum-" + alg
+        status, headers, out = trailer_put(
+            e, "/sums/t-" + alg, data, [(name, b64_digest(alg, data))], name)
+        assert status == 200, (alg, status, out)
+        assert headers.get(name) == b64_digest(alg, data), headers
+        assert get_object(e, "sums", "t-" + alg) == data, alg
+    name = "x-amz-checksum-crc32"
+    status, _, out = trailer_put(e, "/sums/t-bad", data,
+                                 [(name, b64_digest("crc32", b"x"))], name)
+    assert status == 400 and b"<Code>BadDigest</Code>" in out, (status, out)
+    # A trailer x-amz-trailer does not name, or a named one that is absent.
+    status, _, out = trailer_put(e, "/sums/t-bad", data,
+                                 [(name, b64_digest("crc32", data))],
+                                 "x-amz-checksum-sha256")
+    assert status == 400 and b"MalformedTrailerError" in out, (status, out)
+    status, _, out = trailer_put(e, "/sums/t-bad", data, [], name)
+    assert status == 400 and b"MalformedTrailerError" in out, (status, out)
+    assert object_missing(e, "sums", "t-bad"), "the object was stored"
+
+
+@case("s3_checksum_trailer_signed")
+def t_checksum_trailer_signed(e):
+    ensure_bucket(e, "sums")
+    data = os.urandom(150000)
+    name = "x-amz-checksum-crc32"
+    good = [(name, b64_digest("crc32", data))]
+    status, headers, out = trailer_put(e, "/sums/ts", data, good, name,
+                                       signed=True)
+    assert status == 200, (status, out)
+    assert headers.get(name) == good[0][1], headers
+    assert get_object(e, "sums", "ts") == data
+    status, _, out = trailer_put(e, "/sums/ts-bad", data, good, name,
+                                 signed=True, bad_sig=True)
+    assert status == 403 and b"SignatureDoesNotMatch" in out, (status, out)
+    wrong = [(name, b64_digest("crc32", b"x"))]
+    status, _, out = trailer_put(e, "/sums/ts-bad", data, wrong, name,
+                                 signed=True)
+    assert status == 400 and b"<Code>BadDigest</Code>" in out, (status, out)
+    assert object_missing(e, "sums", "ts-bad"), "the object was stored"
+
+
+@case("s3_boto3_empty_put_keepalive")
+def t_empty_keepalive(e):
+    """boto3 sends Expect: 100-continue with an empty body too; without
+    the 100 it reads the next answer on that connection wrongly."""
+    s3 = e.boto3()
+    ensure_bucket(e, "tags")
+    s3.put_object(Bucket="tags", Key="empty", Body=b"")
+    t0 = time.time()
+    s3.put_object(Bucket="tags", Key="after-empty", Body=b"x")
+    assert time.time() - t0 < 5, f"took {time.time() - t0:.1f} s"
+    assert get_object(e, "tags", "empty") == b""
+
+
+@case("s3_tagging_boto3")
+def t_tagging(e):
+    from botocore.exceptions import ClientError
+    s3 = e.boto3()
+    ensure_bucket(e, "tags")
+
+    def code(fn, **kw):
+        try:
+            fn(**kw)
+        except ClientError as err:
+            return err.response["Error"]["Code"]
+        raise AssertionError(f"{fn.__name__} succeeded")
+
+    s3.put_object(Bucket="tags", Key="k", Body=b"v",
+                  Tagging="team=blue&note=a%20b%2Bc&empty=")
+    got = s3.get_object_tagging(Bucket="tags", Key="k")["TagSet"]
+    assert got == [{"Key": "team", "Value": "blue"},
+                   {"Key": "note", "Value": "a b+c"},
+                   {"Key": "empty", "Value": ""}], got
+    tagset = [{"Key": "k%d" % i, "Value": "<&>\"'" * 2} for i in range(10)]
+    s3.put_object_tagging(Bucket="tags", Key="k",
+                          Tagging={"TagSet": tagset})
+    got = s3.get_object_tagging(Bucket="tags", Key="k")["TagSet"]
+    assert got == tagset, ("tagset", got[-1:])
+    # A copy takes the source's tags, or the request's with REPLACE.
+    s3.copy_object(Bucket="tags", Key="copy", CopySource="tags/k")
+    got = s3.get_object_tagging(Bucket="tags", Key="copy")["TagSet"]
+    assert got == tagset, ("tagset", got[-1:])
+    s3.copy_object(Bucket="tags", Key="copy", CopySource="tags/k",
+                   TaggingDirective="REPLACE", Tagging="x=y")
+    got = s3.get_object_tagging(Bucket="tags", Key="copy")["TagSet"]
+    assert got == [{"Key": "x", "Value": "y"}], got
+    # S3's limits: 10 tags, keys of 128 characters, values of 256, no
+    # key twice; the tags stay as they were.
+    too_many = tagset + [{"Key": "k10", "Value": ""}]
+    for bad in (too_many, [{"Key": "a" * 129, "Value": ""}],
+                [{"Key": "a", "Value": "b" * 257}],
+                [{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}]):
+        got = code(s3.put_object_tagging, Bucket="tags", Key="k",
+                   Tagging={"TagSet": bad})
+        assert got == "InvalidTag", (got, len(bad), bad[-1])
+    ok = [{"Key": "\u00e9" * 128, "Value": "\u00e8" * 256}]
+    s3.put_object_tagging(Bucket="tags", Key="k", Tagging={"TagSet": ok})
+    assert s3.get_object_tagging(Bucket="tags", Key="k")["TagSet"] == ok
+    got = code(s3.put_object, Bucket="tags", Key="bad", Body=b"",
+               Tagging="&".join(f"k{i}=v" for i in range(11)))
+    assert got == "InvalidTag", got
+    assert object_missing(e, "tags", "bad"), "the object was stored"
+    # A new version of the object has only the tags it was written with.
+    s3.put_object(Bucket="tags", Key="k", Body=b"v2")
+    assert s3.get_object_tagging(Bucket="tags", Key="k")["TagSet"] == []
+    s3.put_object_tagging(Bucket="tags", Key="k",
+                          Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})
+    s3.delete_object_tagging(Bucket="tags", Key="k")
+    assert s3.get_object_tagging(Bucket="tags", Key="k")["TagSet"] == []
+    # Missing objects and buckets.
+    assert code(s3.get_object_tagging, Bucket="tags",
+                Key="nope") == "NoSuchKey"
+    assert code(s3.put_object_tagging, Bucket="tags", Key="nope",
+                Tagging={"TagSet": []}) == "NoSuchKey"
+    assert code(s3.get_object_tagging, Bucket="no-such-bucket",
+                Key="k") == "NoSuchBucket"
+    s3.delete_object(Bucket="tags", Key="k")
+    assert code(s3.get_object_tagging, Bucket="tags", Key="k") == "NoSuchKey"
+    # An upload gives its object the tags it was started with.
+    up = s3.create_multipart_upload(Bucket="tags", Key="mp", Tagging="m=p")
+    part = s3.upload_part(Bucket="tags", Key="mp", UploadId=up["UploadId"],
+                          PartNumber=1, Body=b"part")
+    s3.complete_multipart_upload(
+        Bucket="tags", Key="mp", UploadId=up["UploadId"],
+        MultipartUpload={"Parts": [{"PartNumber": 1,
+                                    "ETag": part["ETag"]}]})
+    got = s3.get_object_tagging(Bucket="tags", Key="mp")["TagSet"]
+    assert got == [{"Key": "m", "Value": "p"}], got
+
+
 @case("s3_unauthenticated")
 def t_anonymous(e):
     for method, path in [("GET", "/"), ("GET", "/boto-bucket"),

@@ -111,6 +111,32 @@ def t_awscli(e):
     assert os.listdir(uploads_dir(e)) == [], os.listdir(uploads_dir(e))
 
 
+@case("s3_multipart_awscli_s3_to_s3")
+def t_awscli_copy(e):
+    """awscli copies an object past its multipart threshold from one S3
+    path to another: it reads the source's tags first (GetObjectTagging),
+    gives them to the new upload and copies the parts (UploadPartCopy)."""
+    data = os.urandom(20 * MIB)
+    src = os.path.join(e.tmp, "copy.bin")
+    with open(src, "wb") as f:
+        f.write(data)
+    e.aws("s3", "mb", "s3://mp-copy")
+    e.aws("s3", "cp", src, "s3://mp-copy/big")
+    e.aws("s3api", "put-object-tagging", "--bucket", "mp-copy", "--key",
+          "big", "--tagging", "TagSet=[{Key=team,Value=a b}]")
+    e.aws("s3", "cp", "s3://mp-copy/big", "s3://mp-copy/big2")
+    assert get_object(e, "mp-copy", "big2") == data, "the copy differs"
+    tags = e.boto3().get_object_tagging(Bucket="mp-copy", Key="big2")
+    assert tags["TagSet"] == [{"Key": "team", "Value": "a b"}], tags
+    # And without tags on the source.
+    e.aws("s3api", "delete-object-tagging", "--bucket", "mp-copy", "--key",
+          "big")
+    e.aws("s3", "cp", "s3://mp-copy/big", "s3://mp-copy/big3")
+    assert get_object(e, "mp-copy", "big3") == data, "the copy differs"
+    tags = e.boto3().get_object_tagging(Bucket="mp-copy", Key="big3")
+    assert tags["TagSet"] == [], tags
+
+
 @case("s3_multipart_s3cmd")
 def t_s3cmd(e):
     """s3cmd sends files past 15 MiB in 15 MiB parts."""
