@@ -101,6 +101,43 @@ void s3_xml_elem(struct gw_buf *b, const char *name, const char *text)
     gw_buf_addf(b, "</%s>", name);
 }
 
+void s3_xml_key(struct gw_buf *b, const char *name, const char *text, int url)
+{
+    char *e;
+
+    if (!url) {
+        s3_xml_elem(b, name, text);
+        return;
+    }
+    e = gw_url_encode(text, strlen(text), GW_URL_KEEP_SLASH);
+    if (!e) {
+        b->err = -ENOMEM;
+        return;
+    }
+    s3_xml_elem(b, name, e);
+    free(e);
+}
+
+int s3_encoding_type(struct s3_op *op, int *url)
+{
+    char *enc = NULL;
+    int bad;
+
+    if (s3_query(op->req, "encoding-type", &enc) < 0) {
+        s3_error(op, 500, "InternalError", "out of memory");
+        return -1;
+    }
+    bad = enc && strcmp(enc, "url") != 0;
+    *url = enc && !bad;
+    free(enc);
+    if (bad) {
+        s3_error(op, 400, "InvalidArgument",
+                 "Invalid Encoding Method specified in Request");
+        return -1;
+    }
+    return 0;
+}
+
 static void s3_tm(int64_t ms, struct tm *tm)
 {
     time_t t = (time_t)(ms / 1000);

@@ -62,6 +62,12 @@ void s3_empty_reply(struct s3_op *op, int status);
 void s3_xml_add(struct gw_buf *b, const char *s);
 /* <name>escaped text</name> */
 void s3_xml_elem(struct gw_buf *b, const char *name, const char *text);
+/* The same for a key or prefix in a listing, URL-encoded first when the
+ * client asked for encoding-type=url. */
+void s3_xml_key(struct gw_buf *b, const char *name, const char *text, int url);
+/* Reads encoding-type into *url; returns 0, or -1 having answered the
+ * request with S3's error for anything but "url". */
+int s3_encoding_type(struct s3_op *op, int *url);
 /* Times: "2026-12-04T15:53:39.000Z" and "Fri, 04 Dec 2026 15:53:39 GMT". */
 void s3_time_iso(int64_t ms, char out[32]);
 void s3_time_http(int64_t ms, char out[40]);

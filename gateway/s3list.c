@@ -37,25 +37,6 @@ static void s3_list_free(struct s3_list *l)
     gw_buf_free(&l->prefixes);
 }
 
-/* Appends a key or prefix, URL-encoded if the client asked for it. */
-static void s3_list_text(const struct s3_list *l, struct gw_buf *b,
-                         const char *name, const char *text)
-{
-    char *e;
-
-    if (!l->url) {
-        s3_xml_elem(b, name, text);
-        return;
-    }
-    e = gw_url_encode(text, strlen(text), GW_URL_KEEP_SLASH);
-    if (!e) {
-        b->err = -ENOMEM;
-        return;
-    }
-    s3_xml_elem(b, name, e);
-    free(e);
-}
-
 /* ---- Continuation tokens: base64url of the last key or prefix ---------- */
 
 static char *s3_token_encode(const char *s)
@@ -121,23 +102,12 @@ static int s3_list_max(struct s3_op *op, struct s3_list *l)
 
 static int s3_list_encoding(struct s3_op *op, struct s3_list *l)
 {
-    char *enc = NULL, *owner = NULL;
-    int bad;
+    char *owner = NULL;
 
-    s3_query(op->req, "encoding-type", &enc);
     s3_query(op->req, "fetch-owner", &owner);
-    bad = enc && strcmp(enc, "url") != 0;
-    l->url = enc && !bad;
     l->owner = !l->v2 || (owner && strcmp(owner, "true") == 0);
-    free(enc);
     free(owner);
-    if (bad) {
-        s3_error(op, 400, "InvalidArgument",
-                 "Invalid Encoding Method "
-                 "specified in Request");
-        return -1;
-    }
-    return 0;
+    return s3_encoding_type(op, &l->url);
 }
 
 /* Where the page starts: the token, else start-after (V2), the marker
@@ -188,13 +158,13 @@ static int s3_list_item(const struct st_object *obj, const char *cp, void *arg)
     l->count++;
     if (cp) {
         gw_buf_adds(&l->prefixes, "<CommonPrefixes>");
-        s3_list_text(l, &l->prefixes, "Prefix", cp);
+        s3_xml_key(&l->prefixes, "Prefix", cp, l->url);
         gw_buf_adds(&l->prefixes, "</CommonPrefixes>");
         return l->prefixes.err;
     }
     s3_time_iso(obj->modified_ms, t);
     gw_buf_adds(&l->contents, "<Contents>");
-    s3_list_text(l, &l->contents, "Key", obj->key);
+    s3_xml_key(&l->contents, "Key", obj->key, l->url);
     s3_xml_elem(&l->contents, "LastModified", t);
     gw_buf_addf(&l->contents, "<ETag>&quot;%s&quot;</ETag><Size>%llu</Size>",
                 obj->etag, (unsigned long long)obj->size);
@@ -214,25 +184,25 @@ static void s3_list_head(struct s3_op *op, const struct s3_list *l,
 
     gw_buf_adds(b, S3_XML_HEAD "<ListBucketResult xmlns=\"" S3_XMLNS "\">");
     s3_xml_elem(b, "Name", op->bucket);
-    s3_list_text(l, b, "Prefix", l->prefix ? l->prefix : "");
+    s3_xml_key(b, "Prefix", l->prefix ? l->prefix : "", l->url);
     if (l->delimiter)
-        s3_list_text(l, b, "Delimiter", l->delimiter);
+        s3_xml_key(b, "Delimiter", l->delimiter, l->url);
     gw_buf_addf(b, "<MaxKeys>%d</MaxKeys>", l->max);
     if (l->url)
         gw_buf_adds(b, "<EncodingType>url</EncodingType>");
     gw_buf_addf(b, "<IsTruncated>%s</IsTruncated>",
                 truncated ? "true" : "false");
     if (!l->v2) {
-        s3_list_text(l, b, "Marker", l->marker ? l->marker : "");
+        s3_xml_key(b, "Marker", l->marker ? l->marker : "", l->url);
         if (truncated && l->last)
-            s3_list_text(l, b, "NextMarker", l->last);
+            s3_xml_key(b, "NextMarker", l->last, l->url);
         return;
     }
     gw_buf_addf(b, "<KeyCount>%d</KeyCount>", l->count);
     if (l->token)
         s3_xml_elem(b, "ContinuationToken", l->token);
     if (l->start_after)
-        s3_list_text(l, b, "StartAfter", l->start_after);
+        s3_xml_key(b, "StartAfter", l->start_after, l->url);
     if (!truncated || !l->last)
         return;
     next = s3_token_encode(l->last);

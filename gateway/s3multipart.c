@@ -590,25 +590,6 @@ static void s3_uploads_page_free(struct s3_uploads_page *pg)
     gw_buf_free(&pg->prefixes);
 }
 
-/* Appends a key or prefix, URL-encoded if the client asked for it. */
-static void s3_uploads_text(const struct s3_uploads_page *pg, struct gw_buf *b,
-                            const char *name, const char *text)
-{
-    char *e;
-
-    if (!pg->url) {
-        s3_xml_elem(b, name, text);
-        return;
-    }
-    e = gw_url_encode(text, strlen(text), GW_URL_KEEP_SLASH);
-    if (!e) {
-        b->err = -ENOMEM;
-        return;
-    }
-    s3_xml_elem(b, name, e);
-    free(e);
-}
-
 /* The common prefix key rolls up into (malloc'd), or NULL if none. */
 static char *s3_uploads_rollup(const struct s3_uploads_page *pg,
                                const char *key, int *err)
@@ -642,14 +623,14 @@ static int s3_uploads_emit(struct s3_uploads_page *pg,
         free(pg->cp);
         pg->cp = cp;
         gw_buf_adds(&pg->prefixes, "<CommonPrefixes>");
-        s3_uploads_text(pg, &pg->prefixes, "Prefix", cp);
+        s3_xml_key(&pg->prefixes, "Prefix", cp, pg->url);
         gw_buf_adds(&pg->prefixes, "</CommonPrefixes>");
         return pg->next_key ? pg->prefixes.err : -ENOMEM;
     }
     memcpy(pg->next_id, up->id, ST_UPLOAD_ID);
     s3_time_iso(up->created_ms, t);
     gw_buf_adds(&pg->uploads, "<Upload>");
-    s3_uploads_text(pg, &pg->uploads, "Key", up->key);
+    s3_xml_key(&pg->uploads, "Key", up->key, pg->url);
     s3_xml_elem(&pg->uploads, "UploadId", up->id);
     gw_buf_adds(&pg->uploads, s3_owner_xml);
     s3_xml_elem(&pg->uploads, "Initiated", t);
@@ -682,9 +663,7 @@ static int s3_uploads_item(const struct st_upload *up, void *arg)
 
 static int s3_uploads_params(struct s3_op *op, struct s3_uploads_page *pg)
 {
-    char *enc = NULL;
     long max = S3_LIST_MAX;
-    int bad;
 
     if (s3_query_int(op, "max-uploads", 0, 0x7fffffff, &max) < 0) {
         s3_error(op, 400, "InvalidArgument",
@@ -695,21 +674,11 @@ static int s3_uploads_params(struct s3_op *op, struct s3_uploads_page *pg)
     if (s3_query(op->req, "prefix", &pg->prefix) < 0 ||
         s3_query(op->req, "delimiter", &pg->delimiter) < 0 ||
         s3_query(op->req, "key-marker", &pg->key_marker) < 0 ||
-        s3_query(op->req, "upload-id-marker", &pg->id_marker) < 0 ||
-        s3_query(op->req, "encoding-type", &enc) < 0) {
-        free(enc);
+        s3_query(op->req, "upload-id-marker", &pg->id_marker) < 0) {
         s3_error(op, 500, "InternalError", "out of memory");
         return -1;
     }
-    bad = enc && strcmp(enc, "url") != 0;
-    pg->url = enc && !bad;
-    free(enc);
-    if (bad) {
-        s3_error(op, 400, "InvalidArgument",
-                 "Invalid Encoding Method specified in Request");
-        return -1;
-    }
-    return 0;
+    return s3_encoding_type(op, &pg->url);
 }
 
 static void s3_uploads_head(struct s3_op *op, const struct s3_uploads_page *pg,
@@ -718,15 +687,15 @@ static void s3_uploads_head(struct s3_op *op, const struct s3_uploads_page *pg,
     gw_buf_adds(b, S3_XML_HEAD "<ListMultipartUploadsResult xmlns=\"" S3_XMLNS
                                "\">");
     s3_xml_elem(b, "Bucket", op->bucket);
-    s3_uploads_text(pg, b, "KeyMarker", pg->key_marker ? pg->key_marker : "");
+    s3_xml_key(b, "KeyMarker", pg->key_marker ? pg->key_marker : "", pg->url);
     s3_xml_elem(b, "UploadIdMarker", pg->id_marker ? pg->id_marker : "");
     if (pg->truncated && pg->next_key) {
-        s3_uploads_text(pg, b, "NextKeyMarker", pg->next_key);
+        s3_xml_key(b, "NextKeyMarker", pg->next_key, pg->url);
         s3_xml_elem(b, "NextUploadIdMarker", pg->next_id);
     }
-    s3_uploads_text(pg, b, "Prefix", pg->prefix ? pg->prefix : "");
+    s3_xml_key(b, "Prefix", pg->prefix ? pg->prefix : "", pg->url);
     if (pg->delimiter)
-        s3_uploads_text(pg, b, "Delimiter", pg->delimiter);
+        s3_xml_key(b, "Delimiter", pg->delimiter, pg->url);
     gw_buf_addf(b, "<MaxUploads>%d</MaxUploads>", pg->max);
     if (pg->url)
         gw_buf_adds(b, "<EncodingType>url</EncodingType>");
