@@ -1148,8 +1148,13 @@ size_t gw_api_body_limit(const struct gw_http_req *req, void *arg)
     struct gw *gw = l->gw;
     struct gw_fn *fn;
 
+    /* Only deploys (PUT, POST: the token was checked in the screen) carry
+     * images; reads need no token, so they get no room for one. */
     if (strncmp(req->path, "/api/", 5) == 0)
-        return (l->serves & GW_SERVE_ADMIN) ? gw->cfg.max_image : 64u << 10;
+        return (l->serves & GW_SERVE_ADMIN) && (req->method_id == HTTP_PUT ||
+                                                req->method_id == HTTP_POST)
+                   ? gw->cfg.max_image
+                   : 64u << 10;
     if (strncmp(req->path, "/hooks/", 7) == 0)
         return (l->serves & GW_SERVE_ADMIN) ? 1u << 20 : 64u << 10;
     if (!(l->serves & GW_SERVE_FUNCTIONS) || strcmp(req->path, "/healthz") == 0)

@@ -113,6 +113,10 @@ check route_reserved_400 400 "$(code -X PUT -H "$auth" --data-binary @"$GW" \
 bin/fnctl deploy gw "$GW" --max-body 100 --concurrency 1 >/dev/null
 check max_body_at_limit 200 "$(code -d "$(head -c 100 /dev/zero | tr '\0' a)" "$FN_URL/fn/gw")"
 check max_body_over_413 413 "$(code -d "$(head -c 101 /dev/zero | tr '\0' a)" "$FN_URL/fn/gw")"
+# Reads need no token, so they get no room for an image-sized body.
+head -c 70000 /dev/zero >"$tmp/70k"
+check admin_read_big_body_413 413 "$(code -X GET --data-binary @"$tmp/70k" \
+    "$FN_URL/api/v1/functions")"
 check max_body_above_global_400 400 "$(code -X PUT -H "$auth" --data-binary @"$GW" \
     "$FN_URL/api/v1/functions/gw?max_body=99999999")"
 curl -s -o /dev/null "$FN_URL/fn/gw?spin=1500" &
