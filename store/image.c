@@ -1,4 +1,5 @@
 /* image.c: content-addressed image files under images/, written atomically. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -62,7 +63,8 @@ static int st_sha256(const void *data, size_t len, char hex[ST_SHA_HEX])
 }
 
 /* Hidden names are never valid content names, so a reader never opens
- * one, and st_objects_sweep knows them for leftovers. */
+ * one, and the sweeps (st__images_sweep, st_objects_sweep) know them for
+ * leftovers. */
 int st__tmp_open(int dir_fd, char tmp[ST_TMP_NAME])
 {
     uint64_t r;
@@ -224,4 +226,31 @@ free_buf:
 close_fd:
     close(fd);
     return rc;
+}
+
+int st__images_sweep(struct st *st)
+{
+    struct dirent *de;
+    int fd = dup(st->images_fd), n = 0, rc = 0;
+    DIR *d;
+
+    if (fd < 0)
+        return -errno;
+    d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return -errno;
+    }
+    rewinddir(d);
+    while ((de = readdir(d))) {
+        if (strncmp(de->d_name, ".tmp-", 5) != 0)
+            continue;
+        if (unlinkat(st->images_fd, de->d_name, 0) < 0 && errno != ENOENT) {
+            rc = -errno;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    return rc < 0 ? rc : n;
 }

@@ -1000,5 +1000,9 @@ int st_objects_sweep(struct st *st)
     if (rc < 0)
         return rc;
     rc = st__uploads_sweep(st);
+    if (rc >= 0) {
+        n += rc;
+        rc = st__images_sweep(st);
+    }
     return rc < 0 ? rc : n + rc;
 }

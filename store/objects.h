@@ -220,8 +220,9 @@ int st_events_next_due(struct st *st, int64_t *due_ms);
 int st_events_count(struct st *st, enum st_event_state state);
 
 /* Removes body files no row refers to and temp files left by a crash,
- * and the like under uploads/ (multipart.h). Call at start-up, before any
- * other handle writes. Returns how many files. */
+ * the like under uploads/ (multipart.h), and temp files of images cut
+ * short. Call at start-up, before any other handle writes. Returns how
+ * many files. */
 int st_objects_sweep(struct st *st);
 
 #endif /* MAYFLY_STORE_OBJECTS_H */

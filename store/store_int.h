@@ -147,6 +147,9 @@ void st__uploads_remove(struct st *st, char *ids, size_t n);
 /* st_objects_sweep's half for uploads/: removes folders of uploads that
  * are gone, part files no row names and temp files. Returns how many. */
 int st__uploads_sweep(struct st *st);
+/* Removes the temp files of image writes a crash cut short; returns how
+ * many. */
+int st__images_sweep(struct st *st);
 
 /* True if s is exactly 64 lowercase hex digits. */
 bool st__sha_valid(const char *s);

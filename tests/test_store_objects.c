@@ -383,7 +383,7 @@ static int test_sweep(void)
 {
     const char *dir = tl_case_dir("sweep");
     struct st *st = NULL;
-    char path[400];
+    char path[400], sha[ST_SHA_HEX];
     int fd, ok = -1;
 
     CHECK_RC(st_open(&st, dir), 0);
@@ -398,8 +398,17 @@ static int test_sweep(void)
     fd = open(path, O_WRONLY | O_CREAT, 0600);
     CHECK(fd >= 0, "cannot create %s", path);
     close(fd);
-    CHECK_RC(st_objects_sweep(st), 2);
+    /* An image write a crash cut short; a stored image stays. */
+    CHECK_RC(st_image_put(st, "elf", 3, sha), 0);
+    snprintf(path, sizeof(path), "%s/images/.tmp-2", dir);
+    fd = open(path, O_WRONLY | O_CREAT, 0600);
+    CHECK(fd >= 0, "cannot create %s", path);
+    close(fd);
+    CHECK_RC(st_objects_sweep(st), 3);
     CHECK(count_bodies(dir) == 1, "%d bodies after sweep", count_bodies(dir));
+    CHECK(access(path, F_OK) != 0, "%s still there", path);
+    snprintf(path, sizeof(path), "%s/images/%s", dir, sha);
+    CHECK(access(path, F_OK) == 0, "image %s swept", sha);
     ok = 0;
 out:
     st_close(st);
