@@ -308,23 +308,28 @@ static int b64_value(unsigned char c)
 
 /* Decodes standard or URL-safe base64, padding optional, whitespace
  * ignored. Returns a malloc'd buffer or NULL. */
+/* Standard padded base64 (RFC 4648, section 4); line breaks and spaces
+ * between characters are skipped. NULL for anything else. */
 static unsigned char *b64_decode(const char *s, size_t len, size_t *out_len)
 {
     unsigned char *out = malloc(len / 4 * 3 + 3);
+    size_t i, n = 0, chars = 0, pad = 0;
     uint32_t acc = 0;
-    size_t i, n = 0;
     int bits = 0, v;
 
     if (!out)
         return NULL;
     for (i = 0; i < len; i++) {
-        if (s[i] == '=' || s[i] == '\n' || s[i] == '\r' || s[i] == ' ')
+        if (s[i] == '\n' || s[i] == '\r' || s[i] == ' ')
             continue;
-        v = b64_value((unsigned char)s[i]);
-        if (v < 0) {
-            free(out);
-            return NULL;
+        chars++;
+        if (s[i] == '=') {
+            pad++;
+            continue;
         }
+        v = b64_value((unsigned char)s[i]);
+        if (v < 0 || pad)
+            goto bad;
         acc = acc << 6 | (uint32_t)v;
         bits += 6;
         if (bits >= 8) {
@@ -332,8 +337,14 @@ static unsigned char *b64_decode(const char *s, size_t len, size_t *out_len)
             out[n++] = (unsigned char)(acc >> bits);
         }
     }
+    /* Whole quads, and as much padding as the last one lacks. */
+    if (chars % 4 || pad > 2 || (size_t)bits != pad * 2)
+        goto bad;
     *out_len = n;
     return out;
+bad:
+    free(out);
+    return NULL;
 }
 
 /* ---- Admin handlers ----------------------------------------------------- */
@@ -368,61 +379,171 @@ static char *config_text(struct gw *gw, json_t *cfg, const char **bad)
     return text;
 }
 
-/* A deploy under way. Checked on the loop thread; the image is validated
- * and stored on a pool thread, since a large one takes long enough to
- * stall every other request; the new version is made active back on the
- * loop thread. */
-struct deploy {
-    uv_work_t work;
+/* ---- Changes: deploys, rollbacks, removals -------------------------------
+ * Changes to the functions take effect one at a time, in the order they
+ * arrived: each waits until the one before is answered, so the last deploy
+ * sent is the active version whatever the sizes of the images. The slow
+ * part of a deploy or a rollback (parsing, validating, storing and loading
+ * the image) runs on libuv's thread pool, so the loop goes on serving.
+ */
+struct gw_change {
+    struct gw_change *next;
     struct gw *gw;
-    struct gw_http_req *req; /* stays valid until answered */
+    struct gw_http_req *req;            /* valid until answered */
+    void (*start)(struct gw_change *c); /* when first; ends in change_done */
+};
+
+static void change_add(struct gw *gw, struct gw_change *c)
+{
+    int first = !gw->changes;
+
+    if (first)
+        gw->changes_end = &gw->changes;
+    c->next = NULL;
+    *gw->changes_end = c;
+    gw->changes_end = &c->next;
+    if (first)
+        c->start(c);
+}
+
+/* The change under way is answered: the next one starts. Call it before
+ * freeing the change. */
+static void change_done(struct gw *gw)
+{
+    gw->changes = gw->changes->next;
+    if (gw->changes)
+        gw->changes->start(gw->changes);
+}
+
+struct deploy {
+    struct gw_change ch; /* first */
+    uv_work_t work;
+    int json; /* the body is a JSON deploy, parsed on the pool thread */
     char name[ST_NAME_MAX + 1];
+    struct deploy_params p;
     const void *elf;
     size_t len;
     void *owned; /* elf, when decoded from a JSON deploy */
-    uint32_t memory_mib, timeout_ms;
     char *config;
     struct vmm_image *img;
     char sha[ST_SHA_HEX];
-    int rc;
+    int status; /* a 4xx the request gets, with `code` and `err` */
+    const char *code;
+    int rc; /* preparing the image: 0 or a negative errno */
     char err[160];
 };
 
 static void deploy_free(struct deploy *d)
 {
+    json_decref(d->p.cfg);
     free(d->owned);
     free(d->config);
     free(d);
 }
 
-/* Pool thread. */
+static void deploy_refuse(struct deploy *d, int status, const char *code,
+                          const char *why)
+{
+    d->status = status;
+    d->code = code;
+    snprintf(d->err, sizeof(d->err), "%s", why);
+}
+
+static const char *json_deploy_params(json_t *root, struct deploy_params *p);
+
+/* Pool thread: the name, settings and image of a JSON deploy. */
+static int deploy_parse_json(struct deploy *d)
+{
+    const struct gw_http_req *req = d->ch.req;
+    json_t *root, *name, *image;
+    json_error_t jerr;
+    const char *bad;
+
+    root = json_loadb(req->body, req->body_len, 0, &jerr);
+    if (!root) {
+        deploy_refuse(d, 400, "bad_json", jerr.text);
+        return -1;
+    }
+    name = json_object_get(root, "name");
+    image = json_object_get(root, "image");
+    bad = json_deploy_params(root, &d->p);
+    if (!bad && (!json_is_string(name) || !json_is_string(image)))
+        bad = "\"name\" and \"image\" (base64) are required strings";
+    if (!bad && json_string_length(name) >= sizeof(d->name))
+        bad = "function names are [a-z0-9][a-z0-9_-]{0,62}";
+    if (bad) {
+        deploy_refuse(d, 400, "bad_json", bad);
+    } else {
+        snprintf(d->name, sizeof(d->name), "%s", json_string_value(name));
+        d->owned = b64_decode(json_string_value(image),
+                              json_string_length(image), &d->len);
+        d->elf = d->owned;
+        if (!d->owned)
+            deploy_refuse(d, 400, "bad_image", "image is not base64");
+    }
+    json_decref(root);
+    return d->status ? -1 : 0;
+}
+
+/* Pool thread: checks the request, then validates and stores the image. */
 static void deploy_work(uv_work_t *w)
 {
     struct deploy *d = w->data;
-    struct st *st = gw_bg_store(&d->rc);
+    const char *bad;
+    struct st *st;
 
+    if (d->json && deploy_parse_json(d) < 0)
+        return;
+    if (!gw_valid_name(d->name)) {
+        deploy_refuse(d, 400, "bad_name",
+                      "function names are [a-z0-9][a-z0-9_-]{0,62}");
+        return;
+    }
+    bad = check_memory(d->p.memory_mib);
+    if (!bad)
+        bad = check_timeout(d->p.timeout_ms);
+    if (bad) {
+        deploy_refuse(d, 400, "bad_parameter", bad);
+        return;
+    }
+    if (d->len == 0) {
+        deploy_refuse(d, 400, "bad_image", "empty image");
+        return;
+    }
+    d->config = config_text(d->ch.gw, d->p.cfg, &bad);
+    if (bad) {
+        deploy_refuse(d, 400, "bad_parameter", bad);
+        return;
+    }
+    st = gw_bg_store(&d->rc);
     if (!st) {
         snprintf(d->err, sizeof(d->err), "store: %s", strerror(-d->rc));
         return;
     }
-    d->rc = gw_registry_prepare(d->gw->vmm, st, d->elf, d->len, d->memory_mib,
-                                &d->img, d->sha, d->err, sizeof(d->err));
+    d->rc =
+        gw_registry_prepare(d->ch.gw->vmm, st, d->elf, d->len, d->p.memory_mib,
+                            &d->img, d->sha, d->err, sizeof(d->err));
 }
 
+/* Loop thread, in arrival order: makes the new version active. */
 static void deploy_after(uv_work_t *w, int status)
 {
     struct deploy *d = w->data;
-    struct gw_http_req *req = d->req;
-    struct gw *gw = d->gw;
+    struct gw_http_req *req = d->ch.req;
+    struct gw *gw = d->ch.gw;
     struct gw_fn *fn;
     char loc[128];
     json_t *j;
     int rc = status < 0 ? status : d->rc;
 
+    if (d->status) {
+        gw_http_error(req, d->status, d->code, d->err);
+        goto out;
+    }
     if (rc == 0)
-        rc = gw_registry_commit(gw->reg, d->name, d->img, d->sha, d->memory_mib,
-                                d->timeout_ms, d->config, &fn, d->err,
-                                sizeof(d->err));
+        rc = gw_registry_commit(gw->reg, d->name, d->img, d->sha,
+                                d->p.memory_mib, d->p.timeout_ms, d->config,
+                                &fn, d->err, sizeof(d->err));
     else if (d->img)
         vmm_image_put(d->img);
     if (rc == -EINVAL || rc == -EEXIST) {
@@ -446,79 +567,61 @@ static void deploy_after(uv_work_t *w, int status)
         json_object_set_new(j, "config", gw_fnconf_view(d->config, 1));
         reply_json(req, 201, j);
     }
+out:
+    change_done(gw);
     deploy_free(d);
 }
 
-/* Checks the deploy and starts it; `owned`, if not NULL, is `elf` and is
- * freed with the deploy. */
-static void do_deploy(struct gw *gw, struct gw_http_req *req, const char *name,
-                      const void *elf, size_t len, void *owned,
-                      const struct deploy_params *p)
+static void deploy_start(struct gw_change *c)
 {
-    struct deploy *d;
-    const char *bad;
+    struct deploy *d = (struct deploy *)c;
 
-    if (!gw_valid_name(name)) {
-        bad = "function names are [a-z0-9][a-z0-9_-]{0,62}";
-        gw_http_error(req, 400, "bad_name", bad);
-        goto out;
-    }
-    bad = check_memory(p->memory_mib);
-    if (!bad)
-        bad = check_timeout(p->timeout_ms);
-    if (bad) {
-        gw_http_error(req, 400, "bad_parameter", bad);
-        goto out;
-    }
-    if (len == 0) {
-        gw_http_error(req, 400, "bad_image", "empty image");
-        goto out;
-    }
-    d = calloc(1, sizeof(*d));
+    if (uv_queue_work(c->gw->loop, &d->work, deploy_work, deploy_after) == 0)
+        return;
+    gw_http_error(c->req, 503, "host_error", "cannot queue the deploy");
+    change_done(c->gw);
+    deploy_free(d);
+}
+
+static struct deploy *deploy_new(struct gw *gw, struct gw_http_req *req)
+{
+    struct deploy *d = calloc(1, sizeof(*d));
+
     if (!d) {
         gw_http_error(req, 503, "host_error", "out of memory");
-        goto out;
+        return NULL;
     }
-    d->config = config_text(gw, p->cfg, &bad);
-    if (bad) {
-        free(d);
-        gw_http_error(req, 400, "bad_parameter", bad);
-        goto out;
-    }
+    d->ch.gw = gw;
+    d->ch.req = req;
+    d->ch.start = deploy_start;
     d->work.data = d;
-    d->gw = gw;
-    d->req = req;
-    snprintf(d->name, sizeof(d->name), "%s", name);
-    d->elf = elf;
-    d->len = len;
-    d->owned = owned;
-    d->memory_mib = p->memory_mib;
-    d->timeout_ms = p->timeout_ms;
-    if (uv_queue_work(gw->loop, &d->work, deploy_work, deploy_after) == 0)
-        return;
-    d->owned = NULL;
-    deploy_free(d);
-    gw_http_error(req, 503, "host_error", "cannot queue the deploy");
-out:
-    free(owned);
+    d->p = (struct deploy_params){GW_MEMORY_DEFAULT, GW_TIMEOUT_DEFAULT, NULL};
+    return d;
 }
 
+/* PUT /api/v1/functions/NAME with the raw ELF; settings in the query. */
 static void deploy_raw(struct gw *gw, struct gw_http_req *req, const char *name)
 {
-    struct deploy_params p = {GW_MEMORY_DEFAULT, GW_TIMEOUT_DEFAULT,
-                              json_object()};
-    const char *bad =
-        p.cfg ? parse_deploy_query(req->query, &p) : "out of memory";
+    struct deploy *d = deploy_new(gw, req);
+    const char *bad;
 
-    if (bad)
+    if (!d)
+        return;
+    d->p.cfg = json_object();
+    bad = d->p.cfg ? parse_deploy_query(req->query, &d->p) : "out of memory";
+    if (bad) {
         gw_http_error(req, 400, "bad_parameter", bad);
-    else
-        do_deploy(gw, req, name, req->body, req->body_len, NULL, &p);
-    json_decref(p.cfg);
+        deploy_free(d);
+        return;
+    }
+    snprintf(d->name, sizeof(d->name), "%s", name);
+    d->elf = req->body;
+    d->len = req->body_len;
+    change_add(gw, &d->ch);
 }
 
 /* Copies the members of the version's config from a JSON deploy; they
- * are checked with the rest in do_deploy. */
+ * are checked with the rest in deploy_work. */
 static const char *json_config_params(json_t *root, struct deploy_params *p)
 {
     static const char *const keys[] = {"env", "routes", "max_body",
@@ -554,41 +657,15 @@ static const char *json_deploy_params(json_t *root, struct deploy_params *p)
     return json_config_params(root, p);
 }
 
+/* POST /api/v1/functions with {"name", "image" (base64), settings}. */
 static void deploy_json(struct gw *gw, struct gw_http_req *req)
 {
-    struct deploy_params p = {GW_MEMORY_DEFAULT, GW_TIMEOUT_DEFAULT, NULL};
-    json_error_t jerr;
-    json_t *root, *name, *image;
-    unsigned char *elf;
-    const char *bad;
-    size_t len;
+    struct deploy *d = deploy_new(gw, req);
 
-    root = json_loadb(req->body, req->body_len, 0, &jerr);
-    if (!root) {
-        gw_http_error(req, 400, "bad_json", jerr.text);
+    if (!d)
         return;
-    }
-    name = json_object_get(root, "name");
-    image = json_object_get(root, "image");
-    bad = json_deploy_params(root, &p);
-    if (!bad && (!json_is_string(name) || !json_is_string(image)))
-        bad = "\"name\" and \"image\" (base64) are required strings";
-    if (bad) {
-        json_decref(p.cfg);
-        json_decref(root);
-        gw_http_error(req, 400, "bad_json", bad);
-        return;
-    }
-    elf = b64_decode(json_string_value(image), json_string_length(image), &len);
-    if (!elf) {
-        json_decref(p.cfg);
-        json_decref(root);
-        gw_http_error(req, 400, "bad_image", "image is not base64");
-        return;
-    }
-    do_deploy(gw, req, json_string_value(name), elf, len, elf, &p);
-    json_decref(p.cfg);
-    json_decref(root);
+    d->json = 1;
+    change_add(gw, &d->ch);
 }
 
 static void list_functions(struct gw *gw, struct gw_http_req *req)
@@ -732,17 +809,24 @@ static void rollback_finish(struct gw *gw, struct gw_http_req *req, int rc,
     reply_json(req, 200, j);
 }
 
-/* A rollback to a version whose image is not loaded: that image is read
- * and loaded on the thread pool, as a deploy's is. */
+/* A rollback waits its turn among the changes; the image of a version no
+ * function has loaded is read and loaded on the thread pool. */
 struct rollback {
+    struct gw_change ch; /* first */
     uv_work_t work;
-    struct gw *gw;
-    struct gw_http_req *req;
+    char name[ST_NAME_MAX + 1];
+    int64_t version;
     struct st_function sf;
     struct vmm_image *img;
     int rc;
     char err[160];
 };
+
+static void rollback_free(struct rollback *rb)
+{
+    st_function_clear(&rb->sf);
+    free(rb);
+}
 
 static void rollback_work(uv_work_t *w)
 {
@@ -752,68 +836,72 @@ static void rollback_work(uv_work_t *w)
     if (!st)
         snprintf(rb->err, sizeof(rb->err), "store: %s", strerror(-rb->rc));
     else
-        rb->rc = gw_registry_version_image(rb->gw->vmm, st, &rb->sf, &rb->img,
-                                           rb->err, sizeof(rb->err));
+        rb->rc = gw_registry_version_image(rb->ch.gw->vmm, st, &rb->sf,
+                                           &rb->img, rb->err, sizeof(rb->err));
 }
 
 static void rollback_after(uv_work_t *w, int status)
 {
     struct rollback *rb = w->data;
+    struct gw *gw = rb->ch.gw;
 
-    rollback_finish(rb->gw, rb->req, status < 0 ? status : rb->rc, rb->err,
+    rollback_finish(gw, rb->ch.req, status < 0 ? status : rb->rc, rb->err,
                     sizeof(rb->err), &rb->sf, rb->img);
-    st_function_clear(&rb->sf);
-    free(rb);
+    change_done(gw);
+    rollback_free(rb);
+}
+
+static void rollback_start(struct gw_change *c)
+{
+    struct rollback *rb = (struct rollback *)c;
+    struct gw_http_req *req = c->req;
+    int rc;
+
+    rc = gw_registry_version(c->gw->reg, rb->name, rb->version, &rb->sf,
+                             &rb->img, rb->err, sizeof(rb->err));
+    if (rc == -ENOENT) {
+        gw_http_error(req, 404, rb->err[0] ? "no_older_version" : "not_found",
+                      rb->err[0] ? rb->err : "no such function or version");
+    } else if (rc < 0) {
+        gw_log_errno(GW_LOG_WARN, rc, "rollback failed",
+                     "request_id=%s function=%s reason=\"%s\"", req->id,
+                     rb->name, rb->err);
+        gw_http_error(req, 503, "rollback_failed", rb->err[0] ? rb->err : NULL);
+    } else if (rb->img) {
+        rollback_finish(c->gw, req, 0, rb->err, sizeof(rb->err), &rb->sf,
+                        rb->img);
+    } else if (uv_queue_work(c->gw->loop, &rb->work, rollback_work,
+                             rollback_after) == 0) {
+        return;
+    } else {
+        gw_http_error(req, 503, "host_error", "cannot queue the rollback");
+    }
+    change_done(c->gw);
+    rollback_free(rb);
 }
 
 static void rollback_function(struct gw *gw, struct gw_http_req *req,
                               const char *name)
 {
-    struct vmm_image *img;
-    struct st_function sf;
     struct rollback *rb;
-    char err[160] = "";
     const char *bad;
     int64_t version;
-    int rc;
 
     bad = rollback_version(req, &version);
     if (bad) {
         gw_http_error(req, 400, "bad_parameter", bad);
         return;
     }
-    rc = gw_registry_version(gw->reg, name, version, &sf, &img, err,
-                             sizeof(err));
-    if (rc == -ENOENT) {
-        gw_http_error(req, 404, err[0] ? "no_older_version" : "not_found",
-                      err[0] ? err : "no such function or version");
-        return;
-    }
-    if (rc < 0) {
-        gw_log_errno(GW_LOG_WARN, rc, "rollback failed",
-                     "request_id=%s function=%s reason=\"%s\"", req->id, name,
-                     err);
-        gw_http_error(req, 503, "rollback_failed", err[0] ? err : NULL);
-        return;
-    }
-    if (img) {
-        rollback_finish(gw, req, 0, err, sizeof(err), &sf, img);
-        st_function_clear(&sf);
-        return;
-    }
     rb = calloc(1, sizeof(*rb));
-    if (rb) {
-        rb->work.data = rb;
-        rb->gw = gw;
-        rb->req = req;
-        rb->sf = sf;
-        if (uv_queue_work(gw->loop, &rb->work, rollback_work, rollback_after) ==
-            0)
-            return;
-        free(rb);
+    if (!rb) {
+        gw_http_error(req, 503, "host_error", "out of memory");
+        return;
     }
-    st_function_clear(&sf);
-    gw_http_error(req, 503, "host_error", "cannot queue the rollback");
+    rb->ch = (struct gw_change){NULL, gw, req, rollback_start};
+    rb->work.data = rb;
+    snprintf(rb->name, sizeof(rb->name), "%s", name);
+    rb->version = version;
+    change_add(gw, &rb->ch);
 }
 
 static uint32_t query_limit(const char *q)
@@ -848,21 +936,40 @@ static void list_invocations(struct gw *gw, struct gw_http_req *req,
     reply_json(req, 200, json_pack("{s:o}", "invocations", w.arr));
 }
 
+struct removal {
+    struct gw_change ch; /* first */
+    char name[ST_NAME_MAX + 1];
+};
+
+static void removal_start(struct gw_change *c)
+{
+    struct removal *r = (struct removal *)c;
+    int rc = gw_registry_remove(c->gw->reg, r->name);
+
+    if (rc == -ENOENT) {
+        gw_http_error(c->req, 404, "unknown_function", "no such function");
+    } else if (rc < 0) {
+        reply_store_error(c->req, rc, "delete function");
+    } else {
+        gw_info("deleted", "request_id=%s function=%s", c->req->id, r->name);
+        reply_json(c->req, 200, json_pack("{s:s}", "deleted", r->name));
+    }
+    change_done(c->gw);
+    free(r);
+}
+
 static void delete_function(struct gw *gw, struct gw_http_req *req,
                             const char *name)
 {
-    int rc = gw_registry_remove(gw->reg, name);
+    struct removal *r = calloc(1, sizeof(*r));
 
-    if (rc == -ENOENT) {
-        gw_http_error(req, 404, "unknown_function", "no such function");
+    if (!r) {
+        gw_http_error(req, 503, "host_error", "out of memory");
         return;
     }
-    if (rc < 0) {
-        reply_store_error(req, rc, "delete function");
-        return;
-    }
-    gw_info("deleted", "request_id=%s function=%s", req->id, name);
-    reply_json(req, 200, json_pack("{s:s}", "deleted", name));
+    r->ch = (struct gw_change){NULL, gw, req, removal_start};
+    snprintf(r->name, sizeof(r->name), "%s", name);
+    change_add(gw, &r->ch);
 }
 
 /* ---- Routing ------------------------------------------------------------ */

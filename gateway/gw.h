@@ -82,6 +82,9 @@ struct gw {
     uint32_t id_salt;
     uint64_t rejected;    /* 429s not yet logged */
     uint64_t rejected_at; /* uv_now() of the last overload warning */
+    /* Deploys, rollbacks and removals, one at a time in arrival order
+     * (api.c); the first is the one under way. */
+    struct gw_change *changes, **changes_end;
 };
 
 /* objstore.c: the S3 listener and event delivery, opened after the

@@ -89,6 +89,41 @@ check rollback_bad_image_409 409 "$(code -X POST -H "$auth" \
     "$FN_URL/api/v1/functions/rb/rollback?version=1")"
 check rollback_bad_image_keeps 2 "$(bin/fnctl inspect rb -o json | json 'd["version"]')"
 bin/fnctl rm rb >/dev/null
+# Changes take effect in the order they arrive: a slow deploy (a 60 MB
+# image to hash and store) sent first does not replace a quick one sent
+# right after its upload, and a removal sent last removes.
+head -c 60000000 /dev/zero | cat build/functions/hello.elf - >"$tmp/slow.elf"
+in_order() { # in_order SECOND_METHOD SECOND_PATH [SECOND_BODY_FILE]
+    /usr/bin/python3 - "$FND_PORT" "$FN_TOKEN" "$tmp/slow.elf" "$@" <<'PY'
+import http.client, sys, threading, time
+port, tok, slow, method, path = sys.argv[1:6]
+body = open(sys.argv[6], "rb").read() if len(sys.argv) > 6 else None
+auth = {"Authorization": "Bearer " + tok}
+sent = threading.Event()
+def first():
+    c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=60)
+    c.request("PUT", "/api/v1/functions/order?env=SENT%3Dfirst",
+              open(slow, "rb").read(), auth)
+    sent.set()
+    c.getresponse().read()
+t = threading.Thread(target=first)
+t.start()
+sent.wait()
+time.sleep(0.05)  # the last of the upload is read
+c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=60)
+c.request(method, path, body, auth)
+c.getresponse().read()
+t.join()
+PY
+}
+in_order PUT "/api/v1/functions/order?env=SENT%3Dsecond" build/functions/hello.elf
+check changes_in_arrival_order "1:first 2:second" "$(bin/fnctl inspect order \
+    -o json | json '" ".join("%d:%s" % (v["version"], v["config"]["env"]["SENT"])
+    for v in d["versions"])' 2>&1)"
+check changes_last_sent_active second "$(bin/fnctl inspect order -o json |
+    json 'd["config"]["env"]["SENT"]')"
+in_order DELETE /api/v1/functions/order
+check changes_removal_last 404 "$(code "$FN_URL/api/v1/functions/order")"
 check env_bad_name_400 400 "$(code -X PUT -H "$auth" --data-binary @"$GW" \
     "$FN_URL/api/v1/functions/gw?env=1BAD%3Dx")"
 

@@ -62,6 +62,26 @@ auth="Authorization: Bearer $FN_TOKEN"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$auth" \
     --data-binary 'not json' "$FN_URL/api/v1/functions")
 check bad_deploy_400 400 "$code"
+# A JSON deploy: base64 is checked strictly, then the image.
+json_deploy() {
+    curl -s -w ' %{http_code}' -X POST -H "$auth" --data-binary "$1" \
+        "$FN_URL/api/v1/functions"
+}
+for bad in 'QQ==QQ==' 'Q' '====' 'QUJD!'; do
+    out=$(json_deploy "{\"name\":\"b64\",\"image\":\"$bad\"}")
+    case "$out" in
+    *'image is not base64'*' 400') pass "json_deploy_base64_refused_$bad" ;;
+    *) fail "json_deploy_base64_refused_$bad" "$out" ;;
+    esac
+done
+img=$(base64 -w 76 build/functions/hello.elf | sed 's/$/\\n/' | tr -d '\n')
+out=$(json_deploy "{\"name\":\"b64\",\"image\":\"$img\",\"memory_mib\":4}")
+case "$out" in
+*'"name":"b64"'*' 201') pass json_deploy_base64_lines ;;
+*) fail json_deploy_base64_lines "$out" ;;
+esac
+check json_deploy_serves "hello, json" "$(curl -s -d json "$FN_URL/fn/b64")"
+bin/fnctl rm b64 >/dev/null
 code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "$auth" \
     --data-binary 'not an elf' "$FN_URL/api/v1/functions/bad")
 check bad_image_400 400 "$code"
