@@ -283,6 +283,7 @@ static struct ev_outcome ev_outcome_of(const struct delivery *d)
         return (struct ev_outcome){res->status, NULL, 0};
     case VMM_ETIMEOUT: return (struct ev_outcome){504, res->reason, 1};
     case VMM_EHOST: return (struct ev_outcome){503, res->reason, 1};
+    case VMM_EREQUEST: return (struct ev_outcome){413, res->reason, 1};
     default: return (struct ev_outcome){502, res->reason, 1};
     }
 }

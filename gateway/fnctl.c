@@ -1280,6 +1280,7 @@ static const char *error_name(enum vmm_error e)
     case VMM_ECRASH: return "crash";
     case VMM_ETIMEOUT: return "timeout";
     case VMM_ELIMIT: return "limit";
+    case VMM_EREQUEST: return "request too large";
     case VMM_EHOST: return "host";
     default: return "unknown";
     }

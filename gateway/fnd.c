@@ -52,6 +52,8 @@ static const char usage_text[] =
     "  --max-body BYTES    largest function request body (6291456); a\n"
     "                      function's own limit (deploy --max-body) may\n"
     "                      only be lower\n"
+    "  --max-conns N       open connections per listener (4096); past it,\n"
+    "                      new ones are closed at once\n"
     "  --body-memory BYTES memory that request and response bodies may\n"
     "                      hold at once, over every listener (536870912);\n"
     "                      past it, new requests get 503\n"
@@ -148,6 +150,7 @@ static void config_defaults(struct gw_config *cfg)
     cfg->max_body = 6u << 20;
     cfg->max_image = 64u << 20;
     cfg->body_memory = 512u << 20;
+    cfg->max_conns = 4096;
     cfg->drain_ms = 10000;
     cfg->token = token && *token ? token : NULL;
     snprintf(cfg->s3_host, sizeof(cfg->s3_host), "127.0.0.1");
@@ -169,6 +172,7 @@ enum {
     OPT_POOL,
     OPT_MAX_BODY,
     OPT_BODY_MEMORY,
+    OPT_MAX_CONNS,
     OPT_DRAIN,
     OPT_TOKEN,
     OPT_LOG_LEVEL,
@@ -192,6 +196,7 @@ static const struct option options[] = {
     {"pool", required_argument, NULL, OPT_POOL},
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
     {"body-memory", required_argument, NULL, OPT_BODY_MEMORY},
+    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
     {"drain", required_argument, NULL, OPT_DRAIN},
     {"token", required_argument, NULL, OPT_TOKEN},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
@@ -289,6 +294,13 @@ static int apply_option(int opt, const char *arg, struct gw_config *cfg)
             return -1;
         }
         cfg->max_body = (size_t)v;
+        return 0;
+    case OPT_MAX_CONNS:
+        if (parse_uint(arg, 1u << 20, &v) || v == 0) {
+            fprintf(stderr, "fnd: bad --max-conns '%s'\n", arg);
+            return -1;
+        }
+        cfg->max_conns = (unsigned)v;
         return 0;
     case OPT_BODY_MEMORY:
         if (parse_uint(arg, 1ull << 40, &v) || v < (1u << 20)) {
@@ -551,6 +563,7 @@ static int listen_one(struct gw *gw, struct gw_listener *l, const char *host,
     hc.screen = gw_api_screen;
     hc.body_limit = gw_api_body_limit;
     hc.budget = &gw->bodies;
+    hc.max_conns = gw->cfg.max_conns;
     hc.arg = l;
     rc = gw_http_listen(gw->loop, host, port, &hc, out);
     if (rc < 0)

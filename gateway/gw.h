@@ -48,6 +48,7 @@ struct gw_config {
     size_t max_body;    /* request body for functions */
     size_t max_image;   /* request body for deploys */
     size_t body_memory; /* request and response bodies, every listener */
+    unsigned max_conns; /* open connections per listener */
     unsigned drain_ms;  /* shutdown: wait for invocations this long */
     const char *token;  /* admin token for changes; set at start-up */
     char token_buf[GW_TOKEN_MAX + 1];

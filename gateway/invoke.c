@@ -96,6 +96,8 @@ static struct outcome outcome_of(const struct inv *inv)
         return (struct outcome){res->status, NULL, NULL};
     case VMM_ECRASH:
         return (struct outcome){502, "function_crashed", res->reason};
+    case VMM_EREQUEST:
+        return (struct outcome){413, "request_too_large", res->reason};
     case VMM_ELIMIT:
         return (struct outcome){502, "function_limit", res->reason};
     case VMM_ETIMEOUT:

@@ -55,6 +55,7 @@ static int open_s3(struct gw *gw)
         .port = gw->cfg.s3_port,
         .max_object = gw->cfg.s3_max_object,
         .budget = &gw->bodies,
+        .max_conns = gw->cfg.max_conns,
         .on_events = on_s3_events,
         .arg = gw,
     };

@@ -765,6 +765,7 @@ int gw_s3_open(struct gw_s3 **out, uv_loop_t *loop,
     hc.on_request = s3_on_request;
     hc.body_limit = s3_body_limit;
     hc.budget = cfg->budget;
+    hc.max_conns = cfg->max_conns;
     hc.arg = s3;
     rc = gw_http_listen(loop, cfg->host, cfg->port, &hc, &s3->http);
     if (rc < 0) {

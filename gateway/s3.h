@@ -51,6 +51,7 @@ struct gw_s3_config {
     int port;
     size_t max_object; /* largest object a PUT (or a part) may carry */
     struct gw_http_budget *budget; /* shared cap on request bodies */
+    unsigned max_conns;            /* 0: the HTTP server's default */
     struct gw_s3cred cred;
     void (*on_events)(void *arg); /* a write enqueued object events */
     void *arg;

@@ -148,6 +148,15 @@ check route_reserved_400 400 "$(code -X PUT -H "$auth" --data-binary @"$GW" \
 bin/fnctl deploy gw "$GW" --max-body 100 --concurrency 1 >/dev/null
 check max_body_at_limit 200 "$(code -d "$(head -c 100 /dev/zero | tr '\0' a)" "$FN_URL/fn/gw")"
 check max_body_over_413 413 "$(code -d "$(head -c 101 /dev/zero | tr '\0' a)" "$FN_URL/fn/gw")"
+# A body under the limits that does not fit in the guest's memory.
+bin/fnctl deploy tiny build/functions/echo.elf --memory 2 >/dev/null
+head -c 3000000 /dev/zero >"$tmp/3m"
+out=$(curl -s -w ' %{http_code}' --data-binary @"$tmp/3m" "$FN_URL/fn/tiny")
+case "$out" in
+*'"error":"request_too_large"'*' 413') pass guest_memory_too_small_413 ;;
+*) fail guest_memory_too_small_413 "$out" ;;
+esac
+bin/fnctl rm tiny >/dev/null
 # Reads need no token, so they get no room for an image-sized body.
 head -c 70000 /dev/zero >"$tmp/70k"
 check admin_read_big_body_413 413 "$(code -X GET --data-binary @"$tmp/70k" \

@@ -129,4 +129,32 @@ PY
 [ $? -eq 0 ] || T_FAILED=1
 stop_fnd
 check budget_sigterm_exit0 0 "$FND_RC"
+
+# --max-conns: past it a new connection is closed at once; once one of the
+# open ones goes, new ones are served again.
+start_fnd "$tmp/data2" --pool 1 --max-conns 3 --s3-listen off ||
+    { fail conns_start fnd; exit 1; }
+timeout 30 /usr/bin/python3 - 127.0.0.1 "$FND_PORT" <<'PY'
+import socket, sys, time
+host, port = sys.argv[1], int(sys.argv[2])
+def report(name, ok, why=""):
+    print(("PASS %s" % name) if ok else ("FAIL %s: %s" % (name, why)))
+def get(s):
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+    return s.recv(4096)
+held = [socket.create_connection((host, port)) for _ in range(3)]
+report("conns_held_served", all(get(s).startswith(b"HTTP/1.1 200")
+                                for s in held))
+extra = socket.create_connection((host, port))
+try:
+    answer = get(extra)
+except OSError as e:
+    answer = b""
+report("conns_over_limit_closed", answer == b"", repr(answer[:40]))
+held.pop().close()
+time.sleep(0.2)
+again = socket.create_connection((host, port))
+report("conns_served_after_one_left", get(again).startswith(b"HTTP/1.1 200"))
+PY
+[ $? -eq 0 ] || T_FAILED=1
 exit $T_FAILED

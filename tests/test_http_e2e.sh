@@ -82,6 +82,9 @@ case "$out" in
 esac
 check json_deploy_serves "hello, json" "$(curl -s -d json "$FN_URL/fn/b64")"
 bin/fnctl rm b64 >/dev/null
+bin/fnctl deploy greet build/functions/hello.elf --env GREETING=hi >/dev/null
+check hello_reads_greeting "hi, ada" "$(curl -s -d ada "$FN_URL/fn/greet")"
+bin/fnctl rm greet >/dev/null
 code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "$auth" \
     --data-binary 'not an elf' "$FN_URL/api/v1/functions/bad")
 check bad_image_400 400 "$code"

@@ -98,10 +98,10 @@ static int why(char *buf, size_t n, const char *fmt, ...)
 
 static const char *error_name(int e)
 {
-    static const char *names[] = {"VMM_OK", "VMM_ECRASH", "VMM_ETIMEOUT",
-                                  "VMM_ELIMIT", "VMM_EHOST"};
+    static const char *names[] = {"VMM_OK",     "VMM_ECRASH", "VMM_ETIMEOUT",
+                                  "VMM_ELIMIT", "VMM_EHOST",  "VMM_EREQUEST"};
 
-    return e >= 0 && e <= VMM_EHOST ? names[e] : "?";
+    return e >= 0 && e <= VMM_EREQUEST ? names[e] : "?";
 }
 
 /* ---- images and invocations -------------------------------------------- */
@@ -630,8 +630,9 @@ static void request_too_big(void)
         return;
     }
     rc = invoke(good, body, len, 0, 0, &r);
-    if (rc != VMM_ELIMIT || !strstr(r.reason, "does not fit"))
-        tl_fail(name, "got %s (%s), want VMM_ELIMIT", error_name(rc), r.reason);
+    if (rc != VMM_EREQUEST || !strstr(r.reason, "does not fit"))
+        tl_fail(name, "got %s (%s), want VMM_EREQUEST", error_name(rc),
+                r.reason);
     else if (still_serving(err, sizeof(err)))
         tl_fail(name, "%s", err);
     else

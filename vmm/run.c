@@ -558,7 +558,7 @@ static int call_begin(struct vmm_call *c, int wait)
     }
     boot = (struct mf_boot *)(c->vm->mem + MF_BOOT_GPA);
     if (place_request(c->vm, img, c->rq, boot) < 0) {
-        set_error(res, VMM_ELIMIT,
+        set_error(res, VMM_EREQUEST,
                   "request does not fit in %llu MiB of "
                   "guest memory",
                   (unsigned long long)(img->mem_size >> 20));

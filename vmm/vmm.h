@@ -40,6 +40,7 @@ enum vmm_error {
     VMM_ETIMEOUT = 2, /* wall-clock limit reached */
     VMM_ELIMIT = 3,   /* response or log larger than allowed */
     VMM_EHOST = 4,    /* host-side failure (KVM, memory) */
+    VMM_EREQUEST = 5, /* the request does not fit in the guest's memory */
 };
 
 /* A packed list of "name\0value\0" pairs (see mayfly_abi.h). */
