@@ -691,23 +691,35 @@ static int chunks_decode(struct sv_chunks *c)
     }
 }
 
+/* The next name of the comma-separated list at *p (x-amz-trailer), blanks
+ * trimmed, with its length in *len; NULL at the end. */
+static const char *list_next(const char **p, size_t *len)
+{
+    const char *s = *p, *end;
+
+    if (!s)
+        return NULL;
+    while (*s == ' ' || *s == '\t' || *s == ',')
+        s++;
+    if (!*s)
+        return NULL;
+    end = s + strcspn(s, ",");
+    *len = (size_t)(end - s);
+    while (*len > 0 && (s[*len - 1] == ' ' || s[*len - 1] == '\t'))
+        (*len)--;
+    *p = end;
+    return s;
+}
+
 /* True if the comma-separated x-amz-trailer list names `name`. */
 static int trailer_declared(const char *list, const char *name, size_t n)
 {
-    const char *p = list, *end;
+    const char *item;
     size_t len;
 
-    while (p && *p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        end = p + strcspn(p, ",");
-        len = (size_t)(end - p);
-        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-            len--;
-        if (len == n && strncasecmp(p, name, n) == 0)
+    while ((item = list_next(&list, &len)))
+        if (len == n && strncasecmp(item, name, n) == 0)
             return 1;
-        p = end;
-    }
     return 0;
 }
 
@@ -786,25 +798,18 @@ free_canon:
 /* True if every name x-amz-trailer declares came as a trailer. */
 static int trailers_complete(const struct sv_chunks *c)
 {
-    const char *p = c->declared, *end, *t, *tend;
+    const char *p = c->declared, *item, *t, *tend;
     size_t len;
     int found;
 
-    while (p && *p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        end = p + strcspn(p, ",");
-        len = (size_t)(end - p);
-        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-            len--;
+    while ((item = list_next(&p, &len))) {
         found = len == 0;
         tend = c->trailers.data + c->trailers.len;
         for (t = c->trailers.data; t && t < tend && !found;
              t += strlen(t) + 1, t += strlen(t) + 1)
-            found = strlen(t) == len && strncasecmp(t, p, len) == 0;
+            found = strlen(t) == len && strncasecmp(t, item, len) == 0;
         if (!found)
             return 0;
-        p = end;
     }
     return 1;
 }
