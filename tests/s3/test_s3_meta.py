@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""test_s3_meta.py: object metadata.
+"""test_s3_meta.py: object metadata and virtual-hosted-style addressing.
 
 Uses the harness of test_s3.py (one fnd on free loopback ports, a
 throwaway data folder, the real clients with settings made here). User
@@ -8,20 +8,31 @@ boto3, awscli and s3cmd and come back on HeadObject and GetObject;
 CopyObject copies or replaces them; a multipart upload gives them to its
 object; S3's 2 KB limit; response-* overrides, presigned too.
 
+Virtual-hosted style runs on a second fnd started with --s3-domain
+s3.localhost. Names under .localhost need not resolve (on the machine
+this was written on, `getent hosts b.s3.localhost` finds nothing), and
+the test must not depend on the resolver or touch /etc/hosts: boto3 signs
+each request for http://BUCKET.s3.localhost:PORT as usual, and a
+before-send hook delivers it to 127.0.0.1:PORT with that Host header.
+Raw requests signed with botocore's signer do the same.
+
 Prints one line per case, "PASS name", "FAIL name: reason" or
 "SKIP name: reason"; exits 1 if any case failed.
 """
 import base64
 import datetime
 import http.client
+import io
 import os
+import shutil
+import subprocess
 import sys
 import urllib.parse
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_s3  # noqa: E402
-from test_s3 import (ensure_bucket, object_missing,  # noqa: E402
+from test_s3 import (FNCTL, Fnd, ensure_bucket, object_missing,  # noqa: E402
                      signed_headers_request, raw_put)
 
 CASES = []
@@ -333,6 +344,181 @@ def t_s3cmd(e):
     out = os.path.join(e.tmp, "s3cmd.out")
     e.s3cmd("get", "--force", "s3://meta/s3cmd.txt", out)
     assert open(out, "rb").read() == b"from s3cmd\n"
+
+
+# ---- Virtual-hosted style ------------------------------------------------
+
+class Loopback:
+    """A botocore before-send hook: sends the signed request to
+    127.0.0.1:port with the Host header of its URL, whatever the name
+    resolves to, and remembers the (host, path) of each request."""
+
+    def __init__(self, port):
+        self.port = port
+        self.seen = []
+
+    def __call__(self, request, **kwargs):
+        from botocore.awsrequest import AWSResponse
+        u = urllib.parse.urlsplit(request.url)
+        body = request.body
+        if hasattr(body, "read"):
+            body = body.read()
+        headers = {k: v for k, v in request.headers.items()
+                   if k.lower() not in ("expect", "host")}
+        headers["Host"] = u.netloc
+        self.seen.append((u.netloc, u.path))
+        status, rheaders, data = loopback_send(
+            self.port, request.method, u.path + ("?" + u.query if u.query
+                                                 else ""), headers, body)
+        return AWSResponse(request.url, status, rheaders, Raw(data))
+
+
+class Raw:
+    """The raw body of an AWSResponse, already read."""
+
+    def __init__(self, data):
+        self.buf = io.BytesIO(data)
+
+    def stream(self, **kwargs):
+        yield self.buf.read()
+
+    def read(self, amt=None):
+        return self.buf.read(amt)
+
+
+def loopback_send(port, method, target, headers, body=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    c.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+    for name, value in headers.items():
+        c.putheader(name, value)
+    if body is not None and not any(k.lower() == "content-length"
+                                    for k in headers):
+        c.putheader("Content-Length", str(len(body)))
+    c.endheaders(body)
+    r = c.getresponse()
+    data = r.read()
+    out = (r.status, {k: v for k, v in r.getheaders()}, data)
+    c.close()
+    return out
+
+
+def vhost_client(e, fnd, style="virtual"):
+    import boto3
+    from botocore.config import Config
+    s3 = boto3.client(
+        "s3", endpoint_url=f"http://s3.localhost:{fnd.s3_port}",
+        aws_access_key_id=fnd.key_id, aws_secret_access_key=fnd.secret,
+        region_name="us-east-1",
+        config=Config(s3={"addressing_style": style},
+                      signature_version="s3v4",
+                      retries={"max_attempts": 1}))
+    hook = Loopback(fnd.s3_port)
+    s3.meta.events.register_first("before-send.s3", hook)
+    return s3, hook
+
+
+def signed_raw(port, key_id, secret, method, host, target):
+    """A request signed by botocore's SigV4 signer for http://HOST/TARGET;
+    returns the signed headers (Host included)."""
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    req = AWSRequest(method=method, url=f"http://{host}{target}")
+    S3SigV4Auth(Credentials(key_id, secret), "s3",
+                "us-east-1").add_auth(req)
+    headers = dict(req.headers.items())
+    headers["Host"] = host
+    return headers
+
+
+def start_vhost_fnd(e):
+    tmp = os.path.join(e.tmp, "vhost")
+    os.makedirs(tmp, exist_ok=True)
+    fnd = Fnd(tmp, ["--s3-domain", "s3.localhost"])
+    fnd.start()
+    cred = subprocess.run([FNCTL, "s3-credentials", "--data", fnd.data],
+                          capture_output=True, text=True).stdout
+    vals = dict(l.split(": ", 1) for l in cred.splitlines() if ": " in l)
+    fnd.key_id = vals["access_key_id"]
+    fnd.secret = vals["secret_access_key"]
+    return fnd
+
+
+@case("s3_virtual_host_boto3")
+def t_vhost(e):
+    fnd = start_vhost_fnd(e)
+    try:
+        vhost_cases(e, fnd)
+    finally:
+        fnd.stop()
+    shutil.rmtree(os.path.join(e.tmp, "vhost"), ignore_errors=True)
+
+
+def vhost_cases(e, fnd):
+    s3, hook = vhost_client(e, fnd)
+    host = f"vhost-b.s3.localhost:{fnd.s3_port}"
+    s3.create_bucket(Bucket="vhost-b")
+    assert hook.seen[-1] == (host, "/"), hook.seen
+    key = "dir/caf\u00e9 a+b.txt"
+    s3.put_object(Bucket="vhost-b", Key=key, Body=b"virtual",
+                  Metadata={"via": "host"}, ContentType="text/v")
+    assert hook.seen[-1][0] == host and \
+        hook.seen[-1][1].startswith("/dir/"), hook.seen[-1]
+    g = s3.get_object(Bucket="vhost-b", Key=key)
+    assert g["Body"].read() == b"virtual" and g["ContentType"] == "text/v" \
+        and g["Metadata"] == {"via": "host"}, g
+    s3.copy_object(Bucket="vhost-b", Key="copy", CopySource={
+        "Bucket": "vhost-b", "Key": key})
+    keys = [o["Key"] for o in
+            s3.list_objects_v2(Bucket="vhost-b")["Contents"]]
+    assert keys == ["copy", key], keys
+    assert error_code(s3.get_object, Bucket="vhost-b",
+                      Key="missing") == "NoSuchKey"
+    assert error_code(s3.head_bucket, Bucket="no-such-b") == "404"
+    # The bare domain is path style: ListBuckets, /bucket/key.
+    p3, phook = vhost_client(e, fnd, style="path")
+    names = [b["Name"] for b in p3.list_buckets()["Buckets"]]
+    assert names == ["vhost-b"], names
+    assert phook.seen[-1] == (f"s3.localhost:{fnd.s3_port}", "/"), \
+        phook.seen
+    assert p3.get_object(Bucket="vhost-b", Key="copy")["Body"].read() == \
+        b"virtual"
+    # A presigned URL of a virtual host, with an override.
+    url = s3.generate_presigned_url(
+        "get_object", Params={"Bucket": "vhost-b", "Key": key,
+                              "ResponseContentDisposition": "attachment"},
+        ExpiresIn=60)
+    u = urllib.parse.urlsplit(url)
+    assert u.netloc == host, url
+    status, h, body = loopback_send(fnd.s3_port, "GET",
+                                    u.path + "?" + u.query,
+                                    {"Host": u.netloc})
+    assert status == 200 and body == b"virtual" and \
+        h.get("Content-Disposition") == "attachment", (status, h, body)
+    # The Host header is signed: another bucket's host fails the check.
+    headers = signed_raw(fnd.s3_port, fnd.key_id, fnd.secret, "GET", host,
+                         "/copy")
+    status, _, body = loopback_send(fnd.s3_port, "GET", "/copy", headers)
+    assert status == 200 and body == b"virtual", (status, body)
+    headers["Host"] = f"other-b.s3.localhost:{fnd.s3_port}"
+    status, _, body = loopback_send(fnd.s3_port, "GET", "/copy", headers)
+    assert status == 403 and b"SignatureDoesNotMatch" in body, (status,
+                                                                  body)
+    s3.delete_object(Bucket="vhost-b", Key="copy")
+    s3.delete_object(Bucket="vhost-b", Key=key)
+    s3.delete_bucket(Bucket="vhost-b")
+
+
+@case("s3_virtual_host_off_by_default")
+def t_vhost_off(e):
+    """Without --s3-domain the Host header names no bucket: GET / is
+    ListBuckets whatever the host."""
+    host = f"boto-bucket.s3.localhost:{e.fnd.s3_port}"
+    ensure_bucket(e, "meta")
+    headers = signed_raw(e.fnd.s3_port, e.key_id, e.secret, "GET", host, "/")
+    status, _, body = loopback_send(e.fnd.s3_port, "GET", "/", headers)
+    assert status == 200 and b"<ListAllMyBucketsResult" in body and \
+        b"<Name>meta</Name>" in body, (status, body[:300])
 
 
 if __name__ == "__main__":
