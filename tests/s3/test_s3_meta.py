@@ -344,6 +344,12 @@ def t_s3cmd(e):
     out = os.path.join(e.tmp, "s3cmd.out")
     e.s3cmd("get", "--force", "s3://meta/s3cmd.txt", out)
     assert open(out, "rb").read() == b"from s3cmd\n"
+    # modify copies the object onto itself with REPLACE.
+    e.s3cmd("modify", "--add-header=x-amz-meta-team:red",
+            "s3://meta/s3cmd.txt")
+    got = e.boto3().head_object(Bucket="meta", Key="s3cmd.txt")
+    assert got["Metadata"].get("team") == "red", got["Metadata"]
+    assert got["ContentType"] == "text/x-s3cmd", got
 
 
 # ---- Virtual-hosted style ------------------------------------------------
