@@ -8,6 +8,7 @@
  * reverse order and exit 0. A second signal cuts the wait short.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -73,6 +74,9 @@ static const char usage_text[] =
     "                      the S3 API of the built-in object store\n"
     "                      (127.0.0.1:9000; off: none); keys in\n"
     "                      DATA/s3-credentials\n"
+    "  --s3-domain NAME    also take virtual-hosted-style requests: Host\n"
+    "                      BUCKET.NAME[:PORT] names the bucket (none:\n"
+    "                      path style only, http://HOST:PORT/BUCKET/KEY)\n"
     "  --s3-max-object BYTES\n"
     "                      largest object one PUT may carry (67108864)\n"
     "  --event-retries N   deliveries of an object event before it becomes\n"
@@ -178,6 +182,7 @@ enum {
     OPT_LOG_LEVEL,
     OPT_FUNCTIONS,
     OPT_S3_LISTEN,
+    OPT_S3_DOMAIN,
     OPT_S3_MAX_OBJECT,
     OPT_EVENT_RETRIES,
     OPT_EVENT_BACKOFF,
@@ -202,6 +207,7 @@ static const struct option options[] = {
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"functions", required_argument, NULL, OPT_FUNCTIONS},
     {"s3-listen", required_argument, NULL, OPT_S3_LISTEN},
+    {"s3-domain", required_argument, NULL, OPT_S3_DOMAIN},
     {"s3-max-object", required_argument, NULL, OPT_S3_MAX_OBJECT},
     {"event-retries", required_argument, NULL, OPT_EVENT_RETRIES},
     {"event-backoff", required_argument, NULL, OPT_EVENT_BACKOFF},
@@ -210,11 +216,37 @@ static const struct option options[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* A host name: labels of letters, digits and '-' joined by single dots,
+ * at most 253 characters. */
+static int is_host_name(const char *s)
+{
+    size_t n = strlen(s), i;
+
+    if (n == 0 || n > 253 || s[0] == '.' || s[n - 1] == '.')
+        return 0;
+    for (i = 0; i < n; i++) {
+        if (s[i] == '.' && s[i + 1] == '.')
+            return 0;
+        if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '-')
+            return 0;
+    }
+    return 1;
+}
+
 /* The object store's options; returns 0, or -1 with a message printed. */
 static int apply_objstore_option(int opt, const char *arg,
                                  struct gw_config *cfg)
 {
     unsigned long long v;
+
+    if (opt == OPT_S3_DOMAIN) {
+        if (is_host_name(arg)) {
+            cfg->s3_domain = arg;
+            return 0;
+        }
+        fprintf(stderr, "fnd: --s3-domain wants a host name, got '%s'\n", arg);
+        return -1;
+    }
 
     if (opt == OPT_S3_LISTEN) {
         if (strcmp(arg, "off") == 0) {
@@ -321,6 +353,7 @@ static int apply_option(int opt, const char *arg, struct gw_config *cfg)
         gw_log_set_level((enum gw_log_level)level);
         return 0;
     case OPT_S3_LISTEN:
+    case OPT_S3_DOMAIN:
     case OPT_S3_MAX_OBJECT:
     case OPT_EVENT_RETRIES:
     case OPT_EVENT_BACKOFF:

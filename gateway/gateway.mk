@@ -12,7 +12,7 @@ UV_LIBS := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
 GW_COMMON := log buf token secret url
 GW_FND := fnd http api invoke registry dispatch invlog metrics fnconf \
 	s3 s3obj s3list s3multipart sigv4 s3cred bg events s3event hooks api_events \
-	triggers objstore checksum s3tags
+	triggers objstore checksum s3tags s3meta
 GW_FNCTL := fnctl client s3cred fnbench loadgen
 
 GW_COMMON_OBJS := $(GW_COMMON:%=$(B)/gateway/%.o)

@@ -58,6 +58,8 @@ struct gw_config {
     char s3_host[64];          /* the S3 listener's address */
     int s3_port;               /* 0: no S3 listener (--s3-listen off) */
     size_t s3_max_object;      /* largest object a PUT may carry */
+    const char *s3_domain;     /* virtual-hosted-style requests under this
+                                  name; NULL: path style only */
     unsigned event_retries;    /* deliveries before a dead letter */
     unsigned event_backoff_ms; /* first retry delay, doubling */
     unsigned event_inflight;   /* event deliveries at once */

@@ -343,6 +343,15 @@ static int on_header_field_complete(llhttp_t *p)
     return 0;
 }
 
+/* 1 if the value chunk at `at` follows a line break with at most spaces
+ * and tabs between: a continuation line. */
+static int after_line_break(const struct gw_http_conn *c, const char *at)
+{
+    while (at > c->rbuf && (at[-1] == ' ' || at[-1] == '\t'))
+        at--;
+    return at > c->rbuf && at[-1] == '\n';
+}
+
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
     struct gw_http_conn *c = parser_conn(p);
@@ -351,12 +360,17 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
         return c->err_status ? HPE_USER : 0;
     if (add_header_bytes(p, len))
         return HPE_USER;
+    /* An empty value comes as an empty chunk at the start of the next
+     * line: nothing to add. */
+    if (len == 0)
+        return 0;
     /* RFC 9112 5.2: line folding (obs-fold) is refused. llhttp hands the
-     * continuation line over as a chunk of its own, right after the CRLF;
-     * one that starts a read buffer is kept joined by its SP, which the
-     * RFC allows as well. */
+     * continuation line over as a chunk of its own, right after the CRLF
+     * (or, after an empty first line, after the SP it skipped); one that
+     * starts a read buffer is kept joined by its SP, which the RFC allows
+     * as well. */
     if (memchr(at, '\r', len) || memchr(at, '\n', len) ||
-        (at > c->rbuf && at[-1] == '\n'))
+        after_line_break(c, at))
         return fail_cb(p, 400, "folded header field value");
     return gw_buf_add(&c->hdrs, at, len) ? HPE_USER : 0;
 }

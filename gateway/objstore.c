@@ -54,6 +54,7 @@ static int open_s3(struct gw *gw)
         .host = gw->cfg.s3_host,
         .port = gw->cfg.s3_port,
         .max_object = gw->cfg.s3_max_object,
+        .domain = gw->cfg.s3_domain,
         .budget = &gw->bodies,
         .max_conns = gw->cfg.max_conns,
         .on_events = on_s3_events,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -617,25 +618,28 @@ static void s3_route_object(struct s3_op *op)
                  "resource.");
 }
 
-/* "/bucket[/key]": splits and decodes the path. Returns 0, or -1 after
- * answering a malformed one. */
-static int s3_parse_path(struct s3_op *op)
+/* Sets op->bucket to the n bytes at b. Returns 0, or -1 after answering
+ * a name that cannot be one. */
+static int s3_set_bucket(struct s3_op *op, const char *b, size_t n)
 {
-    const char *p = op->req->path + 1, *slash = strchr(p, '/');
-    size_t blen = slash ? (size_t)(slash - p) : strlen(p), klen;
-    char *b;
-
-    b = gw_url_decode(p, blen, 0, &blen);
-    if (!b || blen >= sizeof(op->bucket) || strlen(b) != blen) {
-        free(b);
+    if (n >= sizeof(op->bucket) || memchr(b, '\0', n)) {
         s3_error(op, 400, "InvalidBucketName", NULL);
         return -1;
     }
-    memcpy(op->bucket, b, blen + 1);
-    free(b);
-    if (!slash || !slash[1])
+    memcpy(op->bucket, b, n);
+    op->bucket[n] = '\0';
+    return 0;
+}
+
+/* Decodes the key at p (the path after the bucket's '/'); an empty one
+ * leaves op->key NULL. Returns 0, or -1 after answering. */
+static int s3_parse_key(struct s3_op *op, const char *p)
+{
+    size_t klen;
+
+    if (!p[0])
         return 0;
-    op->key = gw_url_decode(slash + 1, strlen(slash + 1), 0, &klen);
+    op->key = gw_url_decode(p, strlen(p), 0, &klen);
     if (!op->key || strlen(op->key) != klen) {
         s3_error(op, 400, "InvalidArgument", "the key holds a NUL byte");
         return -1;
@@ -643,9 +647,69 @@ static int s3_parse_path(struct s3_op *op)
     return 0;
 }
 
+/* "/bucket[/key]": splits and decodes the path. Returns 0, or -1 after
+ * answering a malformed one. */
+static int s3_parse_path(struct s3_op *op)
+{
+    const char *p = op->req->path + 1, *slash = strchr(p, '/');
+    size_t blen = slash ? (size_t)(slash - p) : strlen(p);
+    char *b;
+    int rc;
+
+    b = gw_url_decode(p, blen, 0, &blen);
+    if (!b) {
+        s3_error(op, 400, "InvalidBucketName", NULL);
+        return -1;
+    }
+    rc = s3_set_bucket(op, b, blen);
+    free(b);
+    if (rc < 0 || !slash)
+        return rc;
+    return s3_parse_key(op, slash + 1);
+}
+
+/* With a domain configured, "Host: bucket.domain[:port]" names the bucket
+ * (virtual-hosted style): its length, *bucket pointing at it in the
+ * header. 0 for any other host: the request is path style. */
+static size_t s3_host_bucket(const struct s3_op *op, const char **bucket)
+{
+    const char *domain = op->s3->cfg.domain;
+    const char *host = gw_http_header(op->req, "host"), *colon;
+    size_t hlen, dlen;
+
+    if (!domain || !host)
+        return 0;
+    colon = strrchr(host, ':');
+    hlen = colon ? (size_t)(colon - host) : strlen(host);
+    dlen = strlen(domain);
+    if (hlen < dlen + 2 || host[hlen - dlen - 1] != '.' ||
+        strncasecmp(host + hlen - dlen, domain, dlen) != 0)
+        return 0;
+    *bucket = host;
+    return hlen - dlen - 1;
+}
+
+/* Finds the bucket and key: from the host and the path, or from the path
+ * alone. Returns 0, or -1 after answering. */
+static int s3_parse_target(struct s3_op *op, const char *vbucket, size_t vlen)
+{
+    if (op->req->path[0] != '/') {
+        s3_error(op, 400, "InvalidURI", "Couldn't parse the URI.");
+        return -1;
+    }
+    if (vlen == 0)
+        return s3_parse_path(op);
+    if (s3_set_bucket(op, vbucket, vlen) < 0)
+        return -1;
+    return s3_parse_key(op, op->req->path + 1);
+}
+
 static void s3_route(struct s3_op *op)
 {
-    if (strcmp(op->req->path, "/") == 0) {
+    const char *vbucket = NULL;
+    size_t vlen = s3_host_bucket(op, &vbucket);
+
+    if (vlen == 0 && strcmp(op->req->path, "/") == 0) {
         if (op->req->method_id == HTTP_GET)
             s3_list_buckets(op);
         else
@@ -654,11 +718,8 @@ static void s3_route(struct s3_op *op)
                      "resource.");
         return;
     }
-    if (op->req->path[0] != '/' || s3_parse_path(op) < 0) {
-        if (!op->rep->body)
-            s3_error(op, 400, "InvalidURI", "Couldn't parse the URI.");
+    if (s3_parse_target(op, vbucket, vlen) < 0)
         return;
-    }
     /* A checksum on CompleteMultipartUpload is the whole object's, made
      * of its parts' checksums, not one of the request's body. */
     if (!(op->req->method_id == HTTP_POST &&

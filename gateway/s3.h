@@ -1,6 +1,8 @@
 /* s3.h: the built-in object store's S3-compatible API, on its own listener.
  *
- * Path-style requests only (http://host:port/bucket/key). Every request is
+ * Path-style requests (http://host:port/bucket/key), and with a domain
+ * configured virtual-hosted-style ones too (http://bucket.domain:port/key:
+ * the Host header names the bucket). Every request is
  * authenticated with AWS Signature Version 4 (see sigv4.h) against the one
  * access key of the data folder (see s3cred.h). Implemented operations:
  *   GET /                         ListBuckets
@@ -49,7 +51,9 @@ struct gw_s3;
 struct gw_s3_config {
     const char *host;
     int port;
-    size_t max_object; /* largest object a PUT (or a part) may carry */
+    size_t max_object;  /* largest object a PUT (or a part) may carry */
+    const char *domain; /* Host "<bucket>.<domain>[:port]" names the bucket;
+                           NULL: path style only */
     struct gw_http_budget *budget; /* shared cap on request bodies */
     unsigned max_conns;            /* 0: the HTTP server's default */
     struct gw_s3cred cred;

@@ -1,5 +1,5 @@
 /* s3_int.h: what the S3 listener's files (s3.c, s3obj.c, s3list.c,
- * s3multipart.c, s3tags.c) share.
+ * s3multipart.c, s3tags.c, s3meta.c) share.
  *
  * An operation runs on a pool thread (see bg.h) with a struct s3_op: the
  * request, the reply it fills, and this thread's store. Each handler
@@ -106,6 +106,18 @@ void s3_objects_delete(struct s3_op *op);
 int s3_tags_header(struct s3_op *op, char **tags);
 /* GET, PUT and DELETE /b/k?tagging. */
 void s3_object_tagging(struct s3_op *op);
+
+/* ---- Metadata (s3meta.c) ---- */
+/* The request's metadata (x-amz-meta-* and the system headers S3 keeps,
+ * but Content-Type) in the stored form (malloc'd) in *meta, NULL if it
+ * has none. Returns 0, or -1 after answering (MetadataTooLarge past S3's
+ * 2 KB of user metadata). */
+int s3_meta_header(struct s3_op *op, char **meta);
+/* Adds an object's Content-Type (default_type if it has none) and its
+ * metadata to the reply; response-* query parameters override the system
+ * headers, as on S3's GetObject. Returns 0, or -1 after answering. */
+int s3_meta_reply(struct s3_op *op, const char *content_type, const char *meta,
+                  const char *default_type);
 
 /* ---- Listings (s3list.c) ---- */
 void s3_list_objects(struct s3_op *op, int v2);

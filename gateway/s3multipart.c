@@ -90,15 +90,24 @@ static void s3_upload_error(struct s3_op *op, int rc)
 
 void s3_upload_create(struct s3_op *op)
 {
-    const char *ct = gw_http_header(op->req, "content-type");
-    char id[ST_UPLOAD_ID], *tags = NULL;
+    struct st_put opt = {
+        .content_type = gw_http_header(op->req, "content-type"),
+    };
+    char id[ST_UPLOAD_ID], *tags = NULL, *meta = NULL;
     struct gw_buf b = {0};
     int rc;
 
-    if (s3_check_key(op) < 0 || s3_tags_header(op, &tags) < 0)
+    if (s3_check_key(op) < 0 || s3_meta_header(op, &meta) < 0)
         return;
-    rc = st_upload_create(op->st, op->bucket, op->key, ct, tags, id);
+    if (s3_tags_header(op, &tags) < 0) {
+        free(meta);
+        return;
+    }
+    opt.tags = tags;
+    opt.meta = meta;
+    rc = st_upload_create(op->st, op->bucket, op->key, &opt, id);
     free(tags);
+    free(meta);
     if (rc == -ENOENT || rc == -EINVAL) {
         s3_error(op, 404, "NoSuchBucket", NULL);
         return;

@@ -157,16 +157,22 @@ void s3_object_put(struct s3_op *op)
         .content_type = gw_http_header(op->req, "content-type"),
     };
     struct st_object obj;
-    char *tags = NULL;
+    char *tags = NULL, *meta = NULL;
     int events = 0, rc;
 
     if (s3_check_key(op) < 0 || s3_check_md5(op) < 0 ||
-        s3_tags_header(op, &tags) < 0)
+        s3_meta_header(op, &meta) < 0)
         return;
+    if (s3_tags_header(op, &tags) < 0) {
+        free(meta);
+        return;
+    }
     opt.tags = tags;
+    opt.meta = meta;
     rc = st_object_put(op->st, op->bucket, op->key, op->body, op->body_len,
                        &opt, &obj, &events);
     free(tags);
+    free(meta);
     if (rc < 0) {
         s3_put_result(op, rc);
         return;
@@ -278,12 +284,36 @@ static int s3_copy_tags(struct s3_op *op, const char *sb, const char *sk,
     return 0;
 }
 
+/* The copy's content type and metadata in opt: the source's, or with
+ * x-amz-metadata-directive REPLACE the request's (then *meta holds them,
+ * malloc'd). Returns 0, or -1 after answering. */
+static int s3_copy_meta(struct s3_op *op, const struct st_object *src,
+                        struct st_put *opt, char **meta)
+{
+    const char *d = gw_http_header(op->req, "x-amz-metadata-directive");
+
+    *meta = NULL;
+    if (!d || strcasecmp(d, "COPY") == 0) {
+        opt->content_type = src->content_type;
+        opt->meta = src->meta;
+        return 0;
+    }
+    if (strcasecmp(d, "REPLACE") != 0) {
+        s3_error(op, 400, "InvalidArgument", "Unknown metadata directive.");
+        return -1;
+    }
+    if (s3_meta_header(op, meta) < 0)
+        return -1;
+    opt->content_type = gw_http_header(op->req, "content-type");
+    opt->meta = *meta;
+    return 0;
+}
+
 void s3_object_copy(struct s3_op *op, const char *source)
 {
-    const char *directive = gw_http_header(op->req, "x-amz-metadata-directive");
     struct st_object src, dst;
     struct st_put opt = {.event = "ObjectCreated:Copy"};
-    char *sb = NULL, *sk = NULL, *data = NULL, *tags = NULL;
+    char *sb = NULL, *sk = NULL, *data = NULL, *tags = NULL, *meta = NULL;
     int events = 0, rc;
 
     if (s3_check_key(op) < 0)
@@ -303,7 +333,9 @@ void s3_object_copy(struct s3_op *op, const char *source)
         s3_error(op, 400, "EntityTooLarge", NULL);
     else if (rc < 0)
         s3_store_error(op, rc);
-    if (rc == 0 && s3_copy_tags(op, sb, sk, &tags) < 0) {
+    if (rc == 0 && (s3_copy_meta(op, &src, &opt, &meta) < 0 ||
+                    s3_copy_tags(op, sb, sk, &tags) < 0)) {
+        free(meta);
         free(data);
         st_object_clear(&src);
         rc = -1;
@@ -313,13 +345,11 @@ void s3_object_copy(struct s3_op *op, const char *source)
     if (rc < 0)
         return;
 
-    opt.content_type = directive && strcasecmp(directive, "REPLACE") == 0
-                           ? gw_http_header(op->req, "content-type")
-                           : src.content_type;
     opt.tags = tags;
     rc = st_object_put(op->st, op->bucket, op->key, data, src.size, &opt, &dst,
                        &events);
     free(tags);
+    free(meta);
     free(data);
     st_object_clear(&src);
     if (rc < 0) {
@@ -407,16 +437,18 @@ static int s3_map_body(struct gw_reply *rep, int fd, uint64_t first, size_t len)
     return 0;
 }
 
-static void s3_object_headers(struct s3_op *op, const struct st_object *o)
+/* Returns 0, or -1 after answering. */
+static int s3_object_headers(struct s3_op *op, const struct st_object *o)
 {
     char t[40];
 
+    if (s3_meta_reply(op, o->content_type, o->meta, S3_DEFAULT_TYPE) < 0)
+        return -1;
     s3_time_http(o->modified_ms, t);
     gw_reply_header(op->rep, "ETag", "\"%s\"", o->etag);
     gw_reply_header(op->rep, "Last-Modified", "%s", t);
-    gw_reply_header(op->rep, "Content-Type", "%s",
-                    o->content_type ? o->content_type : S3_DEFAULT_TYPE);
     gw_reply_header(op->rep, "Accept-Ranges", "bytes");
+    return 0;
 }
 
 static void s3_send_body(struct s3_op *op, int fd, const struct st_object *o,
@@ -425,7 +457,8 @@ static void s3_send_body(struct s3_op *op, int fd, const struct st_object *o,
     size_t len = o->size ? (size_t)(r->last - r->first + 1) : 0;
     int rc;
 
-    s3_object_headers(op, o);
+    if (s3_object_headers(op, o) < 0)
+        return;
     if (r->partial)
         gw_reply_header(op->rep, "Content-Range", "bytes %llu-%llu/%llu",
                         (unsigned long long)r->first,

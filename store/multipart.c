@@ -55,51 +55,69 @@ static bool st_text_is(sqlite3_stmt *s, int col, const char *want)
     return t && strcmp(t, want) == 0;
 }
 
-/* Copies text column col (NULL stays NULL) to *out if out is set. */
+/* Copies text column col (NULL stays NULL) to *out. */
 static int st_opt_text(sqlite3_stmt *s, int col, char **out)
 {
     const char *t = (const char *)sqlite3_column_text(s, col);
 
-    if (!out || !t)
+    if (!t)
         return 0;
     *out = strdup(t);
     return *out ? 0 : -ENOMEM;
 }
 
-/* 0 if upload `id` exists and belongs to bucket/key, else -ENOENT.
- * content_type and tags (optional) get malloc'd copies, or NULL. The
- * id is checked before it is used anywhere: it becomes a folder name. */
-static int st_upload_row(struct st *st, const char *bucket, const char *key,
-                         const char *id, char **content_type, char **tags)
+/* What an upload keeps for the object it makes; malloc'd, NULL for
+ * none. */
+struct st_upload_opts {
+    char *content_type;
+    char *tags;
+    char *meta;
+};
+
+static void st_upload_opts_free(struct st_upload_opts *u)
 {
+    free(u->content_type);
+    free(u->tags);
+    free(u->meta);
+    memset(u, 0, sizeof(*u));
+}
+
+/* 0 if upload `id` exists and belongs to bucket/key, else -ENOENT.
+ * `opts` (optional) gets what the upload keeps for its object. The id is
+ * checked before it is used anywhere: it becomes a folder name. */
+static int st_upload_row(struct st *st, const char *bucket, const char *key,
+                         const char *id, struct st_upload_opts *opts)
+{
+    struct st_upload_opts u = {0};
     sqlite3_stmt *s;
     int rc;
 
-    if (content_type)
-        *content_type = NULL;
-    if (tags)
-        *tags = NULL;
+    if (opts)
+        memset(opts, 0, sizeof(*opts));
     if (!st__id_valid(id))
         return -ENOENT;
     rc = st_prepare1(st,
-                     "SELECT bucket, key, content_type, tags FROM uploads"
-                     " WHERE id = ?1",
+                     "SELECT bucket, key, content_type, tags, meta"
+                     " FROM uploads WHERE id = ?1",
                      &s);
     if (rc < 0)
         return rc;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
+        rc = 0;
         if (!st_text_is(s, 0, bucket) || !st_text_is(s, 1, key))
             rc = -ENOENT;
-        else
-            rc = st_opt_text(s, 2, content_type);
-        if (rc == 0)
-            rc = st_opt_text(s, 3, tags);
-        if (rc < 0 && content_type) {
-            free(*content_type);
-            *content_type = NULL;
-        }
+        else if (opts)
+            rc = st_opt_text(s, 2, &u.content_type);
+        if (rc == 0 && opts)
+            rc = st_opt_text(s, 3, &u.tags);
+        if (rc == 0 && opts)
+            rc = st_opt_text(s, 4, &u.meta);
+        if (rc < 0)
+            st_upload_opts_free(&u);
+        else if (opts)
+            *opts = u;
     } else {
         rc = rc == SQLITE_DONE ? -ENOENT : st__err(rc);
     }
@@ -215,8 +233,7 @@ static int st_upload_rmdir(struct st *st, const char *id)
 /* ---- Starting and aborting ---------------------------------------------- */
 
 static int st_upload_insert(struct st *st, const char *bucket, const char *key,
-                            const char *content_type, const char *tags,
-                            const char *id)
+                            const struct st_put *opt, const char *id)
 {
     sqlite3_stmt *s;
     int rc;
@@ -237,29 +254,34 @@ static int st_upload_insert(struct st *st, const char *bucket, const char *key,
         return rc;
     rc = st_prepare1(st,
                      "INSERT INTO uploads (id, bucket, key, content_type,"
-                     " created_ms, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                     " created_ms, tags, meta)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                      &s);
     if (rc < 0)
         return rc;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, bucket, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
-    if (content_type)
-        sqlite3_bind_text(s, 4, content_type, -1, SQLITE_STATIC);
+    if (opt->content_type)
+        sqlite3_bind_text(s, 4, opt->content_type, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, st__now_ms());
-    if (tags && tags[0])
-        sqlite3_bind_text(s, 6, tags, -1, SQLITE_STATIC);
+    if (opt->tags && opt->tags[0])
+        sqlite3_bind_text(s, 6, opt->tags, -1, SQLITE_STATIC);
+    if (opt->meta && opt->meta[0])
+        sqlite3_bind_text(s, 7, opt->meta, -1, SQLITE_STATIC);
     rc = sqlite3_step(s);
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? 0 : st__err(rc);
 }
 
 int st_upload_create(struct st *st, const char *bucket, const char *key,
-                     const char *content_type, const char *tags,
-                     char id[ST_UPLOAD_ID])
+                     const struct st_put *opt, char id[ST_UPLOAD_ID])
 {
+    static const struct st_put defaults;
     int rc;
 
+    if (!opt)
+        opt = &defaults;
     if (!st || !id || !st_bucket_name_valid(bucket) || !st_key_valid(key))
         return -EINVAL;
     if (st__id_new(id) < 0)
@@ -274,7 +296,7 @@ int st_upload_create(struct st *st, const char *bucket, const char *key,
     rc = st__begin(st, true);
     if (rc < 0)
         goto remove_dir;
-    rc = st_upload_insert(st, bucket, key, content_type, tags, id);
+    rc = st_upload_insert(st, bucket, key, opt, id);
     if (rc < 0) {
         st__rollback(st);
         goto remove_dir;
@@ -293,7 +315,7 @@ int st_upload_exists(struct st *st, const char *bucket, const char *key,
 {
     if (!st || !bucket || !key || !id)
         return -EINVAL;
-    return st_upload_row(st, bucket, key, id, NULL, NULL);
+    return st_upload_row(st, bucket, key, id, NULL);
 }
 
 int st_upload_abort(struct st *st, const char *bucket, const char *key,
@@ -306,7 +328,7 @@ int st_upload_abort(struct st *st, const char *bucket, const char *key,
     rc = st__begin(st, true);
     if (rc < 0)
         return rc;
-    rc = st_upload_row(st, bucket, key, id, NULL, NULL);
+    rc = st_upload_row(st, bucket, key, id, NULL);
     if (rc == 0)
         rc = st_upload_forget(st, id);
     if (rc < 0) {
@@ -362,7 +384,7 @@ static int st_part_commit(struct st *st, const char *bucket, const char *key,
     rc = st__begin(st, true);
     if (rc < 0)
         return rc;
-    rc = st_upload_row(st, bucket, key, id, NULL, NULL);
+    rc = st_upload_row(st, bucket, key, id, NULL);
     if (rc == 0)
         rc = st_part_stmt(st, &s);
     if (rc == 0) {
@@ -392,7 +414,7 @@ int st_part_put(struct st *st, const char *bucket, const char *key,
     if (number < 1 || number > ST_PART_MAX)
         return -ERANGE;
     /* Checked first too, so that a bad id costs no write. */
-    rc = st_upload_row(st, bucket, key, id, NULL, NULL);
+    rc = st_upload_row(st, bucket, key, id, NULL);
     if (rc < 0)
         return rc;
     if (st__md5_hex(data ? data : "", len, p.etag) < 0 || st__id_new(body) < 0)
@@ -450,7 +472,7 @@ int st_part_list(struct st *st, const char *bucket, const char *key,
 
     if (!st || !bucket || !key || !id || !cb)
         return -EINVAL;
-    rc = st_upload_row(st, bucket, key, id, NULL, NULL);
+    rc = st_upload_row(st, bucket, key, id, NULL);
     if (rc < 0)
         return rc;
     rc = st_prepare1(st,
@@ -731,30 +753,28 @@ static int st_asm_unchanged(struct st *st, const char *id,
     return rc;
 }
 
-/* The metadata half: one durable transaction makes o the object and
- * forgets the upload. */
+/* The metadata half: one durable transaction makes o (with the upload's
+ * tags) the object and forgets the upload. */
 static int st_asm_commit(struct st *st, const char *id,
                          const struct st_complete *c, const struct st_asm *a,
-                         struct st_object *o, int *events,
+                         const char *tags, struct st_object *o, int *events,
                          char drop[ST_BODY_ID])
 {
     struct st_put opt = {.event = "ObjectCreated:CompleteMultipartUpload"};
-    char *tags = NULL;
     int rc;
 
     opt.depth = c->opt ? c->opt->depth : 0;
+    opt.tags = tags;
     rc = st__begin(st, true);
     if (rc < 0)
         return rc;
-    rc = st_upload_row(st, o->bucket, o->key, id, NULL, &tags);
-    opt.tags = tags;
+    rc = st_upload_row(st, o->bucket, o->key, id, NULL);
     if (rc == 0)
         rc = st_asm_unchanged(st, id, c, a);
     if (rc == 0)
         rc = st__obj_write(st, o, &opt, events, drop);
     if (rc == 0)
         rc = st_upload_forget(st, id);
-    free(tags);
     if (rc < 0) {
         st__rollback(st);
         return rc;
@@ -762,13 +782,17 @@ static int st_asm_commit(struct st *st, const char *id,
     return st__commit(st);
 }
 
-/* Fills o for the new object; takes content_type (malloc'd) over. */
+/* Fills o for the new object; takes the upload's content type and
+ * metadata over. */
 static int st_asm_object(struct st_object *o, const char *bucket,
-                         const char *key, char *content_type,
+                         const char *key, struct st_upload_opts *u,
                          const struct st_asm *a)
 {
     memset(o, 0, sizeof(*o));
-    o->content_type = content_type;
+    o->content_type = u->content_type;
+    o->meta = u->meta;
+    u->content_type = NULL;
+    u->meta = NULL;
     snprintf(o->bucket, sizeof(o->bucket), "%s", bucket);
     memcpy(o->etag, a->etag, sizeof(o->etag));
     o->size = a->total;
@@ -786,23 +810,20 @@ int st_upload_complete(struct st *st, const char *bucket, const char *key,
     char drop[ST_BODY_ID] = "";
     struct st_asm a = {0};
     struct st_object o = {0};
-    char *ct = NULL;
+    struct st_upload_opts u;
     int queued = 0, rc;
 
     if (!st || !bucket || !key || !id || !c)
         return -EINVAL;
     c->bad_part = 0;
-    rc = st_upload_row(st, bucket, key, id, &ct, NULL);
+    rc = st_upload_row(st, bucket, key, id, &u);
     if (rc < 0)
         return rc;
     rc = st_complete_check_order(c);
     if (rc == 0)
         rc = st_asm_resolve(st, id, c, &a);
-    if (rc < 0) {
-        free(ct);
-        goto clear;
-    }
-    rc = st_asm_object(&o, bucket, key, ct, &a);
+    if (rc == 0)
+        rc = st_asm_object(&o, bucket, key, &u, &a);
     if (rc < 0)
         goto clear;
 
@@ -811,7 +832,7 @@ int st_upload_complete(struct st *st, const char *bucket, const char *key,
     rc = st_asm_write(st, id, &a, o.body);
     if (rc < 0)
         goto clear;
-    rc = st_asm_commit(st, id, c, &a, &o, &queued, drop);
+    rc = st_asm_commit(st, id, c, &a, u.tags, &o, &queued, drop);
     if (rc < 0) {
         unlinkat(st->objects_fd, o.body, 0);
         goto clear;
@@ -823,12 +844,14 @@ int st_upload_complete(struct st *st, const char *bucket, const char *key,
     if (out) {
         *out = o;
         st_asm_free(&a);
+        st_upload_opts_free(&u);
         return 0;
     }
 
 clear:
     st_object_clear(&o);
     st_asm_free(&a);
+    st_upload_opts_free(&u);
     return rc;
 }
 

@@ -6,16 +6,17 @@
  *                             per part, written atomically; both names are
  *                             32 random hex digits, never reused
  *
- * An upload is a row (id, bucket, key, content type) plus its folder; a
- * part is a row (upload, number, part file, size, MD5) plus its file, on
- * disk before the durable commit that makes it visible. Sending part n
- * again replaces it. Completing copies the chosen parts, in order, into a
- * new body file under objects/ (streamed, fsync, rename), then one durable
- * transaction makes it the object, enqueues its events as st_object_put
- * does (event "ObjectCreated:CompleteMultipartUpload") and forgets the
- * upload. Aborting an upload, or deleting its bucket, forgets it too. The
- * folder of a forgotten upload is removed after the commit; one a crash
- * left behind, and part files no row refers to, go in st_objects_sweep.
+ * An upload is a row (id, bucket, key, content type, tags, metadata) plus
+ * its folder; a part is a row (upload, number, part file, size, MD5) plus
+ * its file, on disk before the durable commit that makes it visible.
+ * Sending part n again replaces it. Completing copies the chosen parts,
+ * in order, into a new body file under objects/ (streamed, fsync, rename),
+ * then one durable transaction makes it the object, enqueues its events as
+ * st_object_put does (event "ObjectCreated:CompleteMultipartUpload") and
+ * forgets the upload. Aborting an upload, or deleting its bucket, forgets
+ * it too. The folder of a forgotten upload is removed after the commit;
+ * one a crash left behind, and part files no row refers to, go in
+ * st_objects_sweep.
  *
  * The object's ETag follows S3: the MD5 of the concatenated binary MD5s of
  * its parts, in hex, then '-' and the number of parts.
@@ -58,10 +59,10 @@ struct st_part {
 };
 
 /* Starts an upload of bucket/key; id gets its id. The object it makes
- * gets content_type and tags (as st_put.tags; NULL for none). */
+ * gets opt's content_type, tags and meta (opt may be NULL; its event and
+ * depth are not used: st_complete has them). */
 int st_upload_create(struct st *st, const char *bucket, const char *key,
-                     const char *content_type, const char *tags,
-                     char id[ST_UPLOAD_ID]);
+                     const struct st_put *opt, char id[ST_UPLOAD_ID]);
 /* 0 if upload `id` of bucket/key exists, else -ENOENT. */
 int st_upload_exists(struct st *st, const char *bucket, const char *key,
                      const char *id);

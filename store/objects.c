@@ -19,7 +19,7 @@
 #define ST_OPEN_TRIES 4
 
 #define ST_OBJ_COLUMNS                                                         \
-    "bucket, key, body, size, etag, content_type, modified_ms, seq"
+    "bucket, key, body, size, etag, content_type, modified_ms, seq, meta"
 
 static const char *const st_obj_sql[ST_OBJ_NSTMT] = {
     [ST_OBJ_BUCKET_GET] = "SELECT created_ms FROM buckets WHERE name = ?1",
@@ -30,11 +30,12 @@ static const char *const st_obj_sql[ST_OBJ_NSTMT] = {
                    " WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_UPSERT] =
         "INSERT INTO objects (" ST_OBJ_COLUMNS ")"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
         " ON CONFLICT (bucket, key) DO UPDATE SET body = excluded.body,"
         " size = excluded.size, etag = excluded.etag,"
         " content_type = excluded.content_type,"
-        " modified_ms = excluded.modified_ms, seq = excluded.seq",
+        " modified_ms = excluded.modified_ms, seq = excluded.seq,"
+        " meta = excluded.meta",
     [ST_OBJ_DELETE] = "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_BODY_USED] = "SELECT EXISTS (SELECT 1 FROM objects WHERE body = ?1)"
                          " OR EXISTS (SELECT 1 FROM events WHERE body = ?1)",
@@ -417,6 +418,7 @@ static int st_obj_from_row(sqlite3_stmt *s, struct st_object *obj, bool copy)
 {
     const char *key = (const char *)sqlite3_column_text(s, 1);
     const char *ct = (const char *)sqlite3_column_text(s, 5);
+    const char *meta = (const char *)sqlite3_column_text(s, 8);
 
     memset(obj, 0, sizeof(*obj));
     st__copy_text(obj->bucket, sizeof(obj->bucket), s, 0);
@@ -428,11 +430,13 @@ static int st_obj_from_row(sqlite3_stmt *s, struct st_object *obj, bool copy)
     if (!copy) {
         obj->key = (char *)key;
         obj->content_type = (char *)ct;
+        obj->meta = (char *)meta;
         return 0;
     }
     obj->key = strdup(key ? key : "");
     obj->content_type = ct ? strdup(ct) : NULL;
-    if (!obj->key || (ct && !obj->content_type)) {
+    obj->meta = meta ? strdup(meta) : NULL;
+    if (!obj->key || (ct && !obj->content_type) || (meta && !obj->meta)) {
         st_object_clear(obj);
         return -ENOMEM;
     }
@@ -445,8 +449,10 @@ void st_object_clear(struct st_object *obj)
         return;
     free(obj->key);
     free(obj->content_type);
+    free(obj->meta);
     obj->key = NULL;
     obj->content_type = NULL;
+    obj->meta = NULL;
 }
 
 /* Reads the row of bucket/key; -ENOENT if there is none. */
@@ -528,6 +534,8 @@ static int st_obj_upsert(struct st *st, const struct st_object *o)
         sqlite3_bind_text(s, 6, o->content_type, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 7, o->modified_ms);
     sqlite3_bind_int64(s, 8, o->seq);
+    if (o->meta)
+        sqlite3_bind_text(s, 9, o->meta, -1, SQLITE_STATIC);
     return st__step_done(s);
 }
 
@@ -647,7 +655,7 @@ static int st_obj_commit(struct st *st, struct st_object *o,
 }
 
 static int st_obj_fill(struct st_object *o, const char *bucket, const char *key,
-                       const void *data, size_t len, const char *content_type)
+                       const void *data, size_t len, const struct st_put *opt)
 {
     memset(o, 0, sizeof(*o));
     snprintf(o->bucket, sizeof(o->bucket), "%s", bucket);
@@ -657,8 +665,10 @@ static int st_obj_fill(struct st_object *o, const char *bucket, const char *key,
         st__id_new(o->body) < 0)
         return -EIO;
     o->key = strdup(key);
-    o->content_type = content_type ? strdup(content_type) : NULL;
-    if (!o->key || (content_type && !o->content_type)) {
+    o->content_type = opt->content_type ? strdup(opt->content_type) : NULL;
+    o->meta = opt->meta && opt->meta[0] ? strdup(opt->meta) : NULL;
+    if (!o->key || (opt->content_type && !o->content_type) ||
+        (opt->meta && opt->meta[0] && !o->meta)) {
         st_object_clear(o);
         return -ENOMEM;
     }
@@ -680,7 +690,7 @@ int st_object_put(struct st *st, const char *bucket, const char *key,
         return -EINVAL;
     if (!opt)
         opt = &defaults;
-    rc = st_obj_fill(&o, bucket, key, data, len, opt->content_type);
+    rc = st_obj_fill(&o, bucket, key, data, len, opt);
     if (rc < 0)
         return rc;
 

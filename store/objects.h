@@ -5,13 +5,13 @@
  *   objects/<id>         one file per object body, written atomically;
  *                        <id> is 32 random hex digits, never reused
  *
- * An object is a row (bucket, key, body id, size, MD5, content type) plus
- * its body file. A write puts the new body on disk (temp file, fsync,
- * rename, fsync of the folder) before the durable transaction that makes it
- * visible, so an acknowledged object survives a crash whole, and a crash
- * before the commit leaves only an orphan file that st_objects_sweep
- * removes. A body file goes once neither an object nor an event refers to
- * it: an event pins the exact body that triggered it.
+ * An object is a row (bucket, key, body id, size, MD5, content type, other
+ * metadata) plus its body file. A write puts the new body on disk (temp
+ * file, fsync, rename, fsync of the folder) before the durable transaction
+ * that makes it visible, so an acknowledged object survives a crash whole,
+ * and a crash before the commit leaves only an orphan file that
+ * st_objects_sweep removes. A body file goes once neither an object nor an
+ * event refers to it: an event pins the exact body that triggered it.
  *
  * Events: each object write or delete enqueues, in the same transaction, one
  * event per active function whose object trigger matches. Triggers live in
@@ -63,6 +63,8 @@ struct st_object {
     uint64_t size;
     char etag[ST_ETAG_MAX]; /* lower-case hex, see ST_ETAG_MAX */
     char *content_type;     /* NULL if none was given */
+    char *meta;             /* the other stored headers (st_put.meta), NULL
+                               if none were given */
     int64_t modified_ms;    /* Unix time in ms */
     int64_t seq;            /* grows with every write in the store */
 };
@@ -126,6 +128,11 @@ struct st_put {
                                  an event's depth + 1 for its function */
     const char *tags;         /* the object's tag set (below); NULL or ""
                                  for none */
+    const char *meta;         /* the object's metadata: one text, kept as
+                                 the caller gives it (the S3 listener keeps
+                                 its user metadata and system headers, see
+                                 gateway/s3meta.c) and returned with the
+                                 object; NULL or "" for none */
 };
 
 /* Stores len bytes as bucket/key, replacing any object there, and enqueues

@@ -121,6 +121,11 @@ static const char *const st_migrations[] = {
     "  tags TEXT NOT NULL,"
     "  PRIMARY KEY (bucket, key)) WITHOUT ROWID;"
     "ALTER TABLE uploads ADD COLUMN tags TEXT;",
+    /* v5: object metadata (store/objects.h): the headers an object was
+     * written with besides its content type, one text per object; an
+     * upload keeps the metadata its object will get. */
+    "ALTER TABLE objects ADD COLUMN meta TEXT;"
+    "ALTER TABLE uploads ADD COLUMN meta TEXT;",
 };
 
 #define ST_SCHEMA_VERSION                                                      \

@@ -164,6 +164,8 @@ cases = [
     ("space_before_colon", [req(b"GET /healthz HTTP/1.1",
                                 H + b"X-A : v\r\n")]),
     ("obs_fold", [req(b"GET /healthz HTTP/1.1", H + b"X-A: a\r\n b\r\n")]),
+    ("obs_fold_after_empty", [req(b"GET /healthz HTTP/1.1",
+                                  H + b"X-A:\r\n b\r\n")]),
     ("bad_header_name", [req(b"GET /healthz HTTP/1.1", H + b"X(A): v\r\n")]),
     ("nul_in_header_value", [req(b"GET /healthz HTTP/1.1",
                                  H + b"X-A: a\x00b\r\n")]),

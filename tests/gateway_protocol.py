@@ -213,6 +213,16 @@ def idle_kept_then_used():
     return c.response()[0] == 200, "second request failed"
 
 
+def empty_header_value():
+    """A header may have an empty value (RFC 9110 5.5; S3 clients send
+    empty user metadata so)."""
+    c = Conn()
+    c.send(get(b"/healthz", b"X-Empty:\r\nX-Blank: \r\nX-Tab:\t\r\n"))
+    first = c.response()[0]
+    c.send(get(b"/healthz"))
+    return (first, c.response()[0]) == (200, 200), str(first)
+
+
 for n, f in [("keep_alive", keep_alive), ("pipelined_in_order", pipelined),
              ("chunked_body", chunked_body),
              ("expect_100_continue", expect_continue),
@@ -225,6 +235,7 @@ for n, f in [("keep_alive", keep_alive), ("pipelined_in_order", pipelined),
              ("connection_close", connection_close),
              ("request_id_echoed", request_id_echoed),
              ("error_keeps_connection", error_json_after_keepalive),
-             ("idle_then_reused", idle_kept_then_used)]:
+             ("idle_then_reused", idle_kept_then_used),
+             ("empty_header_value", empty_header_value)]:
     case(n, f)
 sys.exit(1 if failed else 0)

@@ -83,7 +83,7 @@ static int test_open_creates_folder(void)
     CHECK_RC(put_str(st, "abc", sha), 0);
     st_close(st);
     st = NULL;
-    CHECK(user_version(dir, -1) == 4, "user_version %d, want 4",
+    CHECK(user_version(dir, -1) == 5, "user_version %d, want 5",
           user_version(dir, -1));
 
     /* An existing folder opens again; a file in its place does not. */
@@ -582,7 +582,7 @@ static int test_reopen_persists(void)
     st = NULL;
 
     CHECK_RC(st_open(&st, dir), 0);
-    CHECK(user_version(dir, -1) == 4, "user_version %d after reopen",
+    CHECK(user_version(dir, -1) == 5, "user_version %d after reopen",
           user_version(dir, -1));
     CHECK_RC(st_function_get(st, "keep", 0, &fn), 0);
     CHECK(fn.version == 1 && fn.config_json &&

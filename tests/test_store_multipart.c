@@ -104,6 +104,8 @@ static int test_complete(void)
     char id[ST_UPLOAD_ID], want[48], e[3][33], buf[64] = "";
     struct st_part_ref refs[3] = {{1, e[0]}, {2, e[1]}, {3, e[2]}};
     struct st_complete c = {refs, 3, MIN_PART, NULL, 0};
+    struct st_put text = {.content_type = "text/plain",
+                          .meta = "x-amz-meta-a: 1\n"};
     struct st_object o = {0};
     struct st_part p;
     struct names t = {0};
@@ -116,7 +118,7 @@ static int test_complete(void)
                     "{\"triggers\":[{\"kind\":\"object\","
                     "\"bucket\":\"bkt\"}]}"),
              0);
-    CHECK_RC(st_upload_create(st, "bkt", "big", "text/plain", NULL, id), 0);
+    CHECK_RC(st_upload_create(st, "bkt", "big", &text, id), 0);
     CHECK(count_files(dir, "uploads") == 1, "no folder for the upload");
     for (i = 0; i < 3; i++) {
         CHECK_RC(part(st, id, i + 1, texts[i], &p), 0);
@@ -139,6 +141,8 @@ static int test_complete(void)
     CHECK(strcmp(o.etag, want) == 0, "stored etag %s", o.etag);
     CHECK(o.content_type && strcmp(o.content_type, "text/plain") == 0,
           "content type");
+    CHECK(o.meta && strcmp(o.meta, text.meta) == 0, "meta '%s'",
+          o.meta ? o.meta : "(null)");
     CHECK(count_files(dir, "uploads") == 0, "upload folder left");
     CHECK_RC(st_upload_exists(st, "bkt", "big", id), -ENOENT);
     CHECK_RC(st_events_list(st, ST_EVENT_PENDING, NULL, 8, event_name, &t), 0);
@@ -167,11 +171,11 @@ static int test_bad_input(void)
     CHECK_RC(st_open(&st, dir), 0);
     CHECK_RC(st_bucket_create(st, "bkt"), 0);
     CHECK_RC(st_bucket_create(st, "bkt2"), 0);
-    CHECK_RC(st_upload_create(st, "nob", "big", NULL, NULL, id), -ENOENT);
-    CHECK_RC(st_upload_create(st, "bkt", "bad\xff", NULL, NULL, id), -EINVAL);
+    CHECK_RC(st_upload_create(st, "nob", "big", NULL, id), -ENOENT);
+    CHECK_RC(st_upload_create(st, "bkt", "bad\xff", NULL, id), -EINVAL);
     CHECK(count_files(dir, "uploads") == 0, "folder of a refused upload");
-    CHECK_RC(st_upload_create(st, "bkt", "big", NULL, NULL, id), 0);
-    CHECK_RC(st_upload_create(st, "bkt2", "big", NULL, NULL, other), 0);
+    CHECK_RC(st_upload_create(st, "bkt", "big", NULL, id), 0);
+    CHECK_RC(st_upload_create(st, "bkt2", "big", NULL, other), 0);
 
     /* Ids are checked before they name a folder; an upload is found only
      * under its own bucket and key. */
@@ -236,7 +240,7 @@ static int test_replace_abort(void)
 
     CHECK_RC(st_open(&st, dir), 0);
     CHECK_RC(st_bucket_create(st, "bkt"), 0);
-    CHECK_RC(st_upload_create(st, "bkt", "big", NULL, NULL, id), 0);
+    CHECK_RC(st_upload_create(st, "bkt", "big", NULL, id), 0);
     snprintf(sub, sizeof(sub), "uploads/%s", id);
     CHECK_RC(part(st, id, 2, "two", NULL), 0);
     CHECK_RC(part(st, id, 1, "one", NULL), 0);
@@ -292,10 +296,10 @@ static int test_list_and_bucket(void)
 
     CHECK_RC(st_open(&st, dir), 0);
     CHECK_RC(st_bucket_create(st, "bkt"), 0);
-    CHECK_RC(st_upload_create(st, "bkt", "d/b", NULL, NULL, b), 0);
-    CHECK_RC(st_upload_create(st, "bkt", "d/a", NULL, NULL, a1), 0);
-    CHECK_RC(st_upload_create(st, "bkt", "d/a", NULL, NULL, a2), 0);
-    CHECK_RC(st_upload_create(st, "bkt", "e", NULL, NULL, c), 0);
+    CHECK_RC(st_upload_create(st, "bkt", "d/b", NULL, b), 0);
+    CHECK_RC(st_upload_create(st, "bkt", "d/a", NULL, a1), 0);
+    CHECK_RC(st_upload_create(st, "bkt", "d/a", NULL, a2), 0);
+    CHECK_RC(st_upload_create(st, "bkt", "e", NULL, c), 0);
     CHECK_RC(list_uploads(st, NULL, NULL, NULL, &t), 4);
     CHECK(strcmp(t.text, "d/a d/a d/b e ") == 0, "all '%s'", t.text);
     CHECK_RC(list_uploads(st, "d/", NULL, NULL, &t), 3);
@@ -352,7 +356,7 @@ static int test_sweep(void)
 
     CHECK_RC(st_open(&st, dir), 0);
     CHECK_RC(st_bucket_create(st, "bkt"), 0);
-    CHECK_RC(st_upload_create(st, "bkt", "big", NULL, NULL, id), 0);
+    CHECK_RC(st_upload_create(st, "bkt", "big", NULL, id), 0);
     CHECK_RC(part(st, id, 1, "kept", NULL), 0);
     /* Left by a crash: a part file without a row, a temp file, and the
      * folder of an upload that has no row. */
@@ -396,7 +400,9 @@ static int test_migrate(void)
     CHECK(sqlite3_open(path, &db) == SQLITE_OK, "open %s", path);
     CHECK(sqlite3_exec(db,
                        "DROP TABLE upload_parts; DROP TABLE uploads;"
-                       " DROP TABLE object_tags; PRAGMA user_version = 2;",
+                       " DROP TABLE object_tags;"
+                       " ALTER TABLE objects DROP COLUMN meta;"
+                       " PRAGMA user_version = 2;",
                        NULL, NULL, NULL) == SQLITE_OK,
           "back to v2: %s", sqlite3_errmsg(db));
     sqlite3_close(db);
@@ -405,7 +411,7 @@ static int test_migrate(void)
     CHECK_RC(st_open(&st, dir), 0);
     CHECK_RC(st_object_get(st, "bkt", "old", &o), 0);
     CHECK(o.size == 4, "size %llu", (unsigned long long)o.size);
-    CHECK_RC(st_upload_create(st, "bkt", "new", NULL, NULL, id), 0);
+    CHECK_RC(st_upload_create(st, "bkt", "new", NULL, id), 0);
     CHECK_RC(st_part_put(st, "bkt", "new", id, 1, "x", 1, NULL), 0);
     ok = 0;
 out:
@@ -426,8 +432,8 @@ static int test_limit(void)
     CHECK_RC(st_open(&st, dir), 0);
     CHECK_RC(st_bucket_create(st, "bkt"), 0);
     for (i = 0; i < ST_UPLOADS_MAX; i++)
-        CHECK_RC(st_upload_create(st, "bkt", "k", NULL, NULL, id), 0);
-    CHECK_RC(st_upload_create(st, "bkt", "k", NULL, NULL, id), -EDQUOT);
+        CHECK_RC(st_upload_create(st, "bkt", "k", NULL, id), 0);
+    CHECK_RC(st_upload_create(st, "bkt", "k", NULL, id), -EDQUOT);
     CHECK(count_files(dir, "uploads") == ST_UPLOADS_MAX, "%d folders",
           count_files(dir, "uploads"));
     CHECK_RC(st_bucket_delete(st, "bkt"), 0);

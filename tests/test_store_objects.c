@@ -422,7 +422,7 @@ out:
 static int test_tags(void)
 {
     const char *dir = tl_case_dir("tags");
-    struct st_put opt = {.tags = "a=1&b=two"};
+    struct st_put opt = {.tags = "a=1&b=two"}, mp = {.tags = "m=p"};
     struct st_complete c = {0};
     struct st_part_ref ref = {1, NULL};
     struct st_part part;
@@ -464,7 +464,7 @@ static int test_tags(void)
     free(t);
     t = NULL;
 
-    CHECK_RC(st_upload_create(st, "bkt", "mp", NULL, "m=p", id), 0);
+    CHECK_RC(st_upload_create(st, "bkt", "mp", &mp, id), 0);
     CHECK_RC(st_part_put(st, "bkt", "mp", id, 1, "part", 4, &part), 0);
     ref.etag = part.etag;
     c.parts = &ref;
@@ -495,7 +495,7 @@ static int test_tags_migrate(void)
     CHECK_RC(st_open(&st, dir), 0);
     CHECK_RC(st_bucket_create(st, "bkt"), 0);
     CHECK_RC(st_object_put(st, "bkt", "old", "kept", 4, NULL, NULL, NULL), 0);
-    CHECK_RC(st_upload_create(st, "bkt", "up", NULL, NULL, id), 0);
+    CHECK_RC(st_upload_create(st, "bkt", "up", NULL, id), 0);
     CHECK_RC(st_part_put(st, "bkt", "up", id, 1, "part", 4, &part), 0);
     st_close(st);
     st = NULL;
@@ -504,6 +504,8 @@ static int test_tags_migrate(void)
     CHECK(sqlite3_exec(db,
                        "DROP TABLE object_tags;"
                        " ALTER TABLE uploads DROP COLUMN tags;"
+                       " ALTER TABLE uploads DROP COLUMN meta;"
+                       " ALTER TABLE objects DROP COLUMN meta;"
                        " PRAGMA user_version = 3;",
                        NULL, NULL, NULL) == SQLITE_OK,
           "back to v3: %s", sqlite3_errmsg(db));
@@ -529,6 +531,131 @@ out:
     return ok;
 }
 
+/* A listing's callback: appends each object's metadata to arg. */
+static int list_meta(const struct st_object *obj, const char *common_prefix,
+                     void *arg)
+{
+    char *seen = arg;
+    size_t n = strlen(seen);
+
+    if (obj && obj->meta)
+        snprintf(seen + n, 128 - n, "%s", obj->meta);
+    return 0;
+}
+
+/* "(null)" for NULL, for messages. */
+static const char *str(const char *s)
+{
+    return s ? s : "(null)";
+}
+
+/* Metadata follows the object: a put stores it or none, a get and a
+ * listing return it, a delete takes it; an upload gives its object the
+ * metadata it was started with. */
+static int test_meta(void)
+{
+    const char *dir = tl_case_dir("meta");
+    struct st_put opt = {.content_type = "text/plain",
+                         .meta = "cache-control: no-cache\n"
+                                 "x-amz-meta-a: 1\n"};
+    struct st_list_query q = {.bucket = "bkt", .max = 10};
+    struct st_object o = {0};
+    char seen[128] = "";
+    int ok = -1;
+    struct st *st = NULL;
+
+    CHECK_RC(st_open(&st, dir), 0);
+    CHECK_RC(st_bucket_create(st, "bkt"), 0);
+    CHECK_RC(st_object_put(st, "bkt", "k", "v", 1, &opt, &o, NULL), 0);
+    CHECK(o.meta && strcmp(o.meta, opt.meta) == 0, "put's meta '%s'",
+          str(o.meta));
+    st_object_clear(&o);
+    CHECK_RC(st_object_get(st, "bkt", "k", &o), 0);
+    CHECK(o.meta && strcmp(o.meta, opt.meta) == 0, "meta '%s'", str(o.meta));
+    st_object_clear(&o);
+    CHECK_RC(st_object_list(st, &q, list_meta, seen), 1);
+    CHECK(strcmp(seen, opt.meta) == 0, "listed meta '%s'", seen);
+
+    opt.meta = "";
+    CHECK_RC(st_object_put(st, "bkt", "k", "w", 1, &opt, NULL, NULL), 0);
+    CHECK_RC(st_object_get(st, "bkt", "k", &o), 0);
+    CHECK(o.meta == NULL, "meta '%s' after a put without", str(o.meta));
+    st_object_clear(&o);
+    opt.meta = "x-amz-meta-b: 2\n";
+    CHECK_RC(st_object_put(st, "bkt", "k", "x", 1, &opt, NULL, NULL), 0);
+    CHECK_RC(st_object_delete(st, "bkt", "k", NULL), 0);
+    CHECK_RC(st_object_put(st, "bkt", "k", "y", 1, NULL, NULL, NULL), 0);
+    CHECK_RC(st_object_get(st, "bkt", "k", &o), 0);
+    CHECK(o.meta == NULL && o.content_type == NULL,
+          "a deleted object's meta came back: '%s'", str(o.meta));
+    ok = 0;
+out:
+    st_object_clear(&o);
+    st_close(st);
+    return ok;
+}
+
+/* A data folder of the schema before metadata (v4) opens, keeps its
+ * objects and unfinished uploads (which complete without metadata), and
+ * gains metadata. */
+static int test_meta_migrate(void)
+{
+    const char *dir = tl_case_dir("meta-migrate");
+    struct st_put opt = {.content_type = "a/b", .tags = "t=1"};
+    struct st_part_ref ref = {1, NULL};
+    struct st_complete c = {.parts = &ref, .n = 1};
+    struct st_object o = {0};
+    struct st_part part;
+    char path[300], id[ST_UPLOAD_ID], *t = NULL;
+    struct st *st = NULL;
+    sqlite3 *db = NULL;
+    int ok = -1;
+
+    CHECK_RC(st_open(&st, dir), 0);
+    CHECK_RC(st_bucket_create(st, "bkt"), 0);
+    CHECK_RC(st_object_put(st, "bkt", "old", "kept", 4, &opt, NULL, NULL), 0);
+    CHECK_RC(st_upload_create(st, "bkt", "up", &opt, id), 0);
+    CHECK_RC(st_part_put(st, "bkt", "up", id, 1, "part", 4, &part), 0);
+    st_close(st);
+    st = NULL;
+    snprintf(path, sizeof(path), "%s/mayfly.db", dir);
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK, "open %s", path);
+    CHECK(sqlite3_exec(db,
+                       "ALTER TABLE objects DROP COLUMN meta;"
+                       " ALTER TABLE uploads DROP COLUMN meta;"
+                       " PRAGMA user_version = 4;",
+                       NULL, NULL, NULL) == SQLITE_OK,
+          "back to v4: %s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    db = NULL;
+
+    CHECK_RC(st_open(&st, dir), 0);
+    CHECK_RC(st_object_get(st, "bkt", "old", &o), 0);
+    CHECK(o.size == 4 && o.meta == NULL && strcmp(o.content_type, "a/b") == 0,
+          "old object: size %llu, meta '%s'", (unsigned long long)o.size,
+          str(o.meta));
+    st_object_clear(&o);
+    ref.etag = part.etag;
+    CHECK_RC(st_upload_complete(st, "bkt", "up", id, &c, &o, NULL), 0);
+    CHECK(o.meta == NULL && strcmp(o.content_type, "a/b") == 0,
+          "old upload's meta '%s'", str(o.meta));
+    st_object_clear(&o);
+    CHECK_RC(st_object_tags_get(st, "bkt", "up", &t), 0);
+    CHECK(strcmp(t, "t=1") == 0, "old upload's tags '%s'", t);
+    opt.meta = "x-amz-meta-new: yes\n";
+    CHECK_RC(st_object_put(st, "bkt", "old", "new", 3, &opt, NULL, NULL), 0);
+    CHECK_RC(st_object_get(st, "bkt", "old", &o), 0);
+    CHECK(o.meta && strcmp(o.meta, opt.meta) == 0, "meta '%s'", str(o.meta));
+    ok = 0;
+out:
+    free(t);
+    if (db)
+        sqlite3_close(db);
+    st_object_clear(&o);
+    st_close(st);
+    return ok;
+}
+
 static const struct tl_case cases[] = {
     {"store_objects_names", test_names},
     {"store_objects_buckets", test_buckets},
@@ -540,6 +667,8 @@ static const struct tl_case cases[] = {
     {"store_objects_sweep", test_sweep},
     {"store_objects_tags", test_tags},
     {"store_objects_tags_migrate_v3", test_tags_migrate},
+    {"store_objects_meta", test_meta},
+    {"store_objects_meta_migrate_v4", test_meta_migrate},
 };
 
 int main(void)

@@ -73,8 +73,9 @@ def free_port(taken):
 class Fnd:
     """One fnd process on a data folder that outlives restarts."""
 
-    def __init__(self, tmp):
+    def __init__(self, tmp, args=()):
         self.tmp = tmp
+        self.args = list(args)  # more fnd flags
         self.data = os.path.join(tmp, "data")
         ports = set()
         self.port = free_port(ports)
@@ -89,7 +90,7 @@ class Fnd:
                 "--s3-listen", f"127.0.0.1:{self.s3_port}",
                 "--data", self.data, "--workers", "2",
                 "--event-retries", "3", "--event-backoff", "200",
-                "--log-level", "info"]
+                "--log-level", "info"] + self.args
         self.proc = subprocess.Popen(args, stdout=self.log,
                                      stderr=self.log, cwd=self.tmp)
         deadline = time.time() + 20
