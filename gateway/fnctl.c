@@ -80,7 +80,8 @@ static const char main_usage[] =
     "  --data DIR     fnd's data folder, to find admin.token in "
     "($MAYFLY_DATA,\n"
     "                 else ./mayfly-data)\n"
-    "  -o FORMAT      table (for people, the default) or json (for scripts)\n"
+    "  -o FORMAT      table (for people, the default) or json (for scripts);\n"
+    "                 invoke and run print the function's response as is\n"
     "  --help         this text; `fnctl COMMAND --help` for a command\n"
     "\n"
     "Exit status: 0 ok, 1 the request or the function failed, 2 usage\n"
@@ -1408,13 +1409,37 @@ out:
 /* ---- s3-credentials ----------------------------------------------------- */
 
 static const char s3cred_usage[] =
-    "usage: fnctl s3-credentials [--data DIR]\n"
+    "usage: fnctl s3-credentials [--data DIR] [-o json]\n"
     "\n"
     "Prints the access key of fnd's built-in S3 store, which fnd makes on\n"
     "its first start in DIR/" GW_S3CRED_FILE " (--data, $MAYFLY_DATA, else\n"
     "./mayfly-data), as two lines:\n"
     "  access_key_id: ...\n"
-    "  secret_access_key: ...\n";
+    "  secret_access_key: ...\n"
+    "With -o json, one JSON object with these two keys.\n";
+
+/* Prints the credentials in the form -o asks for; returns 0 or -1. */
+static int s3cred_print(const struct gw_s3cred *cred, int json)
+{
+    json_t *j;
+    char *s;
+
+    if (!json) {
+        printf("access_key_id: %s\nsecret_access_key: %s\n",
+               cred->access_key_id, cred->secret);
+        return 0;
+    }
+    j = json_pack("{s:s, s:s}", "access_key_id", cred->access_key_id,
+                  "secret_access_key", cred->secret);
+    s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!s)
+        return -1;
+    printf("%s\n", s);
+    explicit_bzero(s, strlen(s));
+    free(s);
+    return 0;
+}
 
 static int cmd_s3_credentials(struct ctx *c, int argc, char **argv)
 {
@@ -1438,10 +1463,9 @@ static int cmd_s3_credentials(struct ctx *c, int argc, char **argv)
                rc == -ENOENT ? " (fnd makes it on its first start)" : "");
         return EXIT_FAIL;
     }
-    printf("access_key_id: %s\nsecret_access_key: %s\n", cred.access_key_id,
-           cred.secret);
+    rc = s3cred_print(&cred, c->json);
     explicit_bzero(&cred, sizeof(cred));
-    return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
+    return fflush(stdout) || rc ? EXIT_FAIL : EXIT_OK;
 }
 
 /* ---- events ------------------------------------------------------------- */
@@ -1586,7 +1610,7 @@ out:
 
 static int cmd_bench(struct ctx *c, int argc, char **argv)
 {
-    return fnctl_bench(c->url, argc, argv);
+    return fnctl_bench(c->url, c->json, argc, argv);
 }
 
 static const struct command commands[] = {

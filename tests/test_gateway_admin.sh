@@ -197,7 +197,8 @@ check logs_follow_json "follow-6 follow-7 follow-8" \
 bin/fnctl --help | grep -q '4 fnd refused the admin token' && pass fnctl_help_exit_codes ||
     fail fnctl_help_exit_codes "not in --help"
 bad=""
-for c in deploy invoke ls inspect rollback logs rm run; do
+for c in deploy invoke ls inspect rollback logs rm run s3-credentials events \
+    bench; do
     bin/fnctl "$c" --help >/dev/null 2>&1 || bad="$bad $c"
 done
 check fnctl_help_every_command "" "$bad"
@@ -205,6 +206,15 @@ check fnctl_ls_json "gw hello" "$(bin/fnctl ls -o json |
     json '" ".join(sorted(f["name"] for f in d["functions"]))')"
 bin/fnctl -o yaml ls >/dev/null 2>&1
 check fnctl_bad_output_exit2 2 $?
+# s3-credentials -o json: the keys fnd keeps in DATA/s3-credentials.
+cred=$(awk '{ printf "%s%s", sep, $2; sep = " " }' "$tmp/data/s3-credentials")
+keys='d["access_key_id"] + " " + d["secret_access_key"]'
+check fnctl_s3_credentials_json "$cred" \
+    "$(bin/fnctl s3-credentials --data "$tmp/data" -o json | json "$keys")"
+check fnctl_s3_credentials_json_before "$cred" \
+    "$(bin/fnctl -o json --data "$tmp/data" s3-credentials | json "$keys")"
+[[ "$cred" =~ ^MF[^\ ]+\ [^\ ]+$ ]] && pass fnctl_s3_credentials_file ||
+    fail fnctl_s3_credentials_file "$cred"
 
 # ---- token: restart, permissions, --token, admin listener ------------------
 stop_fnd
