@@ -223,8 +223,8 @@ check token_kept_on_restart "$tok" "$(cat "$tmp/data/admin.token")"
 check function_survives_restart 200 "$(code "$FN_URL/fn/gw")"
 stop_fnd
 chmod 644 "$tmp/data/admin.token"
-bin/fnd --listen 127.0.0.1:"$(free_port)" --s3-listen 127.0.0.1:"$(free_port)" \
-    --data "$tmp/data" >"$tmp/perm.log" 2>&1
+"${FND_BIN:-bin/fnd}" --listen 127.0.0.1:"$(free_port)" \
+    --s3-listen 127.0.0.1:"$(free_port)" --data "$tmp/data" >"$tmp/perm.log" 2>&1
 check token_readable_by_others_refused 1 $?
 grep -q 'admin token file readable by others' "$tmp/perm.log" &&
     pass token_perm_message || fail token_perm_message "$(cat "$tmp/perm.log")"
