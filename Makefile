@@ -4,6 +4,18 @@
 #   make run        deps + build, then start fnd with the example functions
 #   make test       build and run the test suite
 #   make bench-boot / bench / bench-quick / fuzz / soak
+#
+# Sanitizers: SAN=LIST builds the host code with -fsanitize=LIST into its
+# own folders, build-san/ and bin-san/, so it never mixes with the normal
+# build; guest images are built as always. For example
+#   make SAN=address,undefined          bin-san/fnd, bin-san/fnctl, ...
+#   FND_BIN=bin-san/fnd tests/test_http_e2e.sh
+#                                       one test against the sanitized fnd
+#   make SAN=address,undefined test     the whole suite: build-san/tests/*
+#                                       and fnd from bin-san/ (the scripts'
+#                                       fnctl and images from a normal build)
+# A sanitizer's report ends the process (-fno-sanitize-recover=all), so a
+# test sees it as a failure; the report is in the test's fnd log.
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -11,8 +23,18 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE
 CPPFLAGS += -Iguest/include -I. -I/usr/share/include/llhttp
 LDLIBS  += -lpthread
 
+SAN ?=
+ifeq ($(SAN),)
 B := build
 BIN := bin
+else
+B := build-san
+BIN := bin-san
+SAN_FLAGS := -fsanitize=$(SAN) -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+CFLAGS += $(SAN_FLAGS)
+LDFLAGS += $(SAN_FLAGS)
+endif
 
 .PHONY: all deps run test clean
 all:

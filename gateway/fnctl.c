@@ -80,7 +80,8 @@ static const char main_usage[] =
     "  --data DIR     fnd's data folder, to find admin.token in "
     "($MAYFLY_DATA,\n"
     "                 else ./mayfly-data)\n"
-    "  -o FORMAT      table (for people, the default) or json (for scripts)\n"
+    "  -o FORMAT      table (for people, the default) or json (for scripts);\n"
+    "                 invoke and run print the function's response as is\n"
     "  --help         this text; `fnctl COMMAND --help` for a command\n"
     "\n"
     "Exit status: 0 ok, 1 the request or the function failed, 2 usage\n"
@@ -1038,43 +1039,36 @@ static const char logs_usage[] =
     "they come (Ctrl-C stops). -o json prints fnd's answer, or with -f one\n"
     "JSON object per invocation and line.\n";
 
-#define SEEN_MAX 4096
 #define FOLLOW_LIMIT 200
 #define FOLLOW_MS 500
 
-/* Invocations already printed, by "started_ms request_id". */
-struct seen {
-    char *keys[SEEN_MAX];
-    size_t next;
-};
-
-static void inv_key(json_t *v, char *buf, size_t len)
+/* Whether a and b are the same invocation. fnd's answer carries no row
+ * id, so this compares the start time and the request id. */
+static int inv_same(json_t *a, json_t *b)
 {
-    snprintf(buf, len, "%lld %s", jint(v, "started_ms"), jstr(v, "request_id"));
+    return jint(a, "started_ms") == jint(b, "started_ms") &&
+           strcmp(jstr(a, "request_id"), jstr(b, "request_id")) == 0;
 }
 
-/* Returns 1 if v was seen, else remembers it and returns 0. */
-static int seen_check(struct seen *s, json_t *v)
+/* How many invocations at the front of `cur` are newer than all of
+ * `old`; both are fnd's answers, newest first. The log only grows at the
+ * newest end, so the rows of `old` reappear in `cur` as one run after the
+ * new ones: the first place where they all line up (as far as `cur`
+ * reaches) ends the new rows. If none does, every row of `cur` is new. */
+static size_t logs_newer(json_t *cur, json_t *old)
 {
-    char key[128];
-    size_t i;
+    size_t k, i, ncur = json_array_size(cur), nold = json_array_size(old);
 
-    inv_key(v, key, sizeof(key));
-    for (i = 0; i < SEEN_MAX && s->keys[i]; i++)
-        if (strcmp(s->keys[i], key) == 0)
-            return 1;
-    free(s->keys[s->next]);
-    s->keys[s->next] = strdup(key);
-    s->next = (s->next + 1) % SEEN_MAX;
-    return 0;
-}
-
-static void seen_free(struct seen *s)
-{
-    size_t i;
-
-    for (i = 0; i < SEEN_MAX; i++)
-        free(s->keys[i]);
+    if (nold == 0)
+        return ncur;
+    for (k = 0; k < ncur; k++) {
+        for (i = 0; i < nold && k + i < ncur; i++)
+            if (!inv_same(json_array_get(cur, k + i), json_array_get(old, i)))
+                break;
+        if (i == nold || k + i == ncur)
+            return k;
+    }
+    return ncur;
 }
 
 static double jms(json_t *v, const char *key)
@@ -1121,22 +1115,12 @@ static void log_print_one(json_t *v, int json)
     }
 }
 
-/* Prints the invocations of `invs` (newest first) not yet seen, oldest
- * first; returns how many. */
-static size_t logs_print(json_t *invs, struct seen *seen, int json)
+/* Prints the first n invocations of `invs` (newest first), oldest first. */
+static void logs_print(json_t *invs, size_t n, int json)
 {
-    size_t i, n = 0;
-    json_t *v;
-
-    for (i = json_array_size(invs); i-- > 0;) {
-        v = json_array_get(invs, i);
-        if (seen && seen_check(seen, v))
-            continue;
-        log_print_one(v, json);
-        n++;
-    }
+    while (n-- > 0)
+        log_print_one(json_array_get(invs, n), json);
     fflush(stdout);
-    return n;
 }
 
 static int logs_fetch(struct ctx *c, const char *name, uint32_t n, json_t **out)
@@ -1155,35 +1139,33 @@ static int logs_fetch(struct ctx *c, const char *name, uint32_t n, json_t **out)
     return *out ? EXIT_OK : EXIT_FAIL;
 }
 
-/* -f: polls fnd and prints what is new until fnd goes away. */
+/* -f: prints the n most recent invocations, then polls fnd and prints
+ * those that came after, each once and in order, until fnd goes away. */
 static int logs_follow(struct ctx *c, const char *name, uint32_t n)
 {
     struct timespec pause = {0, FOLLOW_MS * 1000000L};
-    struct seen *seen = calloc(1, sizeof(*seen));
-    json_t *j, *invs;
+    json_t *j, *old = NULL, *invs;
     size_t fresh;
     int rc;
 
-    if (!seen)
-        return EXIT_FAIL;
     log_header(c->json);
     for (;;) {
         rc = logs_fetch(c, name, n, &j);
         if (rc)
             break;
         invs = json_object_get(j, "invocations");
-        fresh = logs_print(invs, seen, c->json);
-        if (n == FOLLOW_LIMIT && fresh == json_array_size(invs) && fresh &&
-            !c->json)
+        fresh = logs_newer(invs, json_object_get(old, "invocations"));
+        if (old && fresh == FOLLOW_LIMIT && !c->json)
             printf("--- (invocations may have been missed: more than %d "
                    "in %d ms)\n",
                    FOLLOW_LIMIT, FOLLOW_MS);
-        json_decref(j);
+        logs_print(invs, fresh, c->json);
+        json_decref(old);
+        old = j;
         n = FOLLOW_LIMIT;
         nanosleep(&pause, NULL);
     }
-    seen_free(seen);
-    free(seen);
+    json_decref(old);
     return rc;
 }
 
@@ -1195,7 +1177,7 @@ static int cmd_logs(struct ctx *c, int argc, char **argv)
     int opt, rc, status, follow = 0;
     uint32_t n = 20;
     char path[256];
-    json_t *j;
+    json_t *j, *invs;
 
     while ((opt = getopt_long(argc, argv, "ho:n:f", opts, NULL)) != -1) {
         if ((rc = common_option(c, opt, logs_usage, &status)) < 0)
@@ -1226,7 +1208,8 @@ static int cmd_logs(struct ctx *c, int argc, char **argv)
     if (!j)
         return EXIT_FAIL;
     log_header(0);
-    logs_print(json_object_get(j, "invocations"), NULL, 0);
+    invs = json_object_get(j, "invocations");
+    logs_print(invs, json_array_size(invs), 0);
     json_decref(j);
     return EXIT_OK;
 }
@@ -1427,13 +1410,37 @@ out:
 /* ---- s3-credentials ----------------------------------------------------- */
 
 static const char s3cred_usage[] =
-    "usage: fnctl s3-credentials [--data DIR]\n"
+    "usage: fnctl s3-credentials [--data DIR] [-o json]\n"
     "\n"
     "Prints the access key of fnd's built-in S3 store, which fnd makes on\n"
     "its first start in DIR/" GW_S3CRED_FILE " (--data, $MAYFLY_DATA, else\n"
     "./mayfly-data), as two lines:\n"
     "  access_key_id: ...\n"
-    "  secret_access_key: ...\n";
+    "  secret_access_key: ...\n"
+    "With -o json, one JSON object with these two keys.\n";
+
+/* Prints the credentials in the form -o asks for; returns 0 or -1. */
+static int s3cred_print(const struct gw_s3cred *cred, int json)
+{
+    json_t *j;
+    char *s;
+
+    if (!json) {
+        printf("access_key_id: %s\nsecret_access_key: %s\n",
+               cred->access_key_id, cred->secret);
+        return 0;
+    }
+    j = json_pack("{s:s, s:s}", "access_key_id", cred->access_key_id,
+                  "secret_access_key", cred->secret);
+    s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!s)
+        return -1;
+    printf("%s\n", s);
+    explicit_bzero(s, strlen(s));
+    free(s);
+    return 0;
+}
 
 static int cmd_s3_credentials(struct ctx *c, int argc, char **argv)
 {
@@ -1457,10 +1464,9 @@ static int cmd_s3_credentials(struct ctx *c, int argc, char **argv)
                rc == -ENOENT ? " (fnd makes it on its first start)" : "");
         return EXIT_FAIL;
     }
-    printf("access_key_id: %s\nsecret_access_key: %s\n", cred.access_key_id,
-           cred.secret);
+    rc = s3cred_print(&cred, c->json);
     explicit_bzero(&cred, sizeof(cred));
-    return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
+    return fflush(stdout) || rc ? EXIT_FAIL : EXIT_OK;
 }
 
 /* ---- events ------------------------------------------------------------- */
@@ -1605,7 +1611,7 @@ out:
 
 static int cmd_bench(struct ctx *c, int argc, char **argv)
 {
-    return fnctl_bench(c->url, argc, argv);
+    return fnctl_bench(c->url, c->json, argc, argv);
 }
 
 static const struct command commands[] = {

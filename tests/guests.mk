@@ -33,9 +33,9 @@ TEST_BINS += $(TEST_ELF_BIN) $(TEST_HOSTILE_BIN)
 .PHONY: hostile-guests fuzz
 hostile-guests: $(HOSTILE_ELFS) $(BAD_ELFS)
 
-# `test` is declared in tests/tests.mk; listing these here as well keeps
-# them built whatever order the .mk files are included in.
-test: $(TEST_ELF_BIN) $(TEST_HOSTILE_BIN) hostile-guests
+# `test-build` is declared in tests/tests.mk; listing these here as well
+# keeps them built whatever order the .mk files are included in.
+test-build: $(TEST_ELF_BIN) $(TEST_HOSTILE_BIN) hostile-guests
 
 $(GUEST_TEST_DIR)/%.elf: tests/guests/%.c tests/guests/hostile.h \
 		guest/include/mayfly_abi.h

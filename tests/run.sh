@@ -2,10 +2,12 @@
 # run.sh: runs every test binary and script; each prints one line per case,
 # "PASS name", "FAIL name: reason" or "SKIP name: reason". Ends with the
 # line "N passed, N failed, N skipped"; exits non-zero on any failure.
+# The test binaries come from $TEST_BUILD (build); the scripts start
+# $FND_BIN (bin/fnd) through tests/lib.sh.
 set -u
 cd "$(dirname "$0")/.."
 pass=0 fail=0 skip=0
-tests=$(ls build/tests/test_* 2>/dev/null | grep -v '\.[od]$'; ls tests/test_*.sh 2>/dev/null)
+tests=$(ls "${TEST_BUILD:-build}"/tests/test_* 2>/dev/null | grep -v '\.[od]$'; ls tests/test_*.sh 2>/dev/null)
 for t in $tests; do
     [ -x "$t" ] || continue
     echo "== $t"

@@ -12,4 +12,4 @@ $(B)/guests_s3/%.elf: $(B)/guests_s3/%.o $(GUEST_RT)
 
 .PHONY: guests-s3
 guests-s3: $(GUESTS_S3)
-test: $(GUESTS_S3)
+test-build: $(GUESTS_S3)

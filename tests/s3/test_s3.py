@@ -1,13 +1,13 @@
 #!/usr/bin/python3
 """test_s3.py: Mayfly's S3 store and object triggers, end to end.
 
-Starts bin/fnd on free loopback ports (19000-19999) with a throwaway data
-folder and drives it with the real clients: awscli (/usr/bin/aws), s3cmd
-and boto3 (Debian's, through /usr/bin/python3). Then the trigger path:
-functions/wordcount on a text file shipped by Debian, compared with wc;
-the event as a function sees it; retries and dead letters with a function
-that fails on purpose; pending events across a kill -9 of fnd; and the
-webhook with AWS, MinIO and Ceph notifications.
+Starts bin/fnd (or $FND_BIN) on free loopback ports (19000-19999) with a
+throwaway data folder and drives it with the real clients: awscli
+(/usr/bin/aws), s3cmd and boto3 (Debian's, through /usr/bin/python3). Then
+the trigger path: functions/wordcount on a text file shipped by Debian,
+compared with wc; the event as a function sees it; retries and dead
+letters with a function that fails on purpose; pending events across a
+kill -9 of fnd; and the webhook with AWS, MinIO and Ceph notifications.
 
 Prints one line per case, "PASS name", "FAIL name: reason" or
 "SKIP name: reason"; exits 1 if any case failed. Every server it starts
@@ -35,7 +35,8 @@ import zlib
 import base64
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-FND = os.path.join(ROOT, "bin", "fnd")
+# FND_BIN, as in tests/lib.sh: another fnd to test (bin-san/fnd, say).
+FND = os.path.join(ROOT, os.environ.get("FND_BIN") or "bin/fnd")
 FNCTL = os.path.join(ROOT, "bin", "fnctl")
 AWS = "/usr/bin/aws"
 S3CMD = "/usr/bin/s3cmd"
