@@ -29,8 +29,8 @@ static int st_prepare1(struct st *st, const char *sql, sqlite3_stmt **s)
     return rc == SQLITE_OK ? 0 : st__err(rc);
 }
 
-/* Runs one-off SQL that returns no rows, with text ?1 and ?2 (b may be
- * NULL). */
+/* Runs one-off SQL with text ?1 and ?2 (b may be NULL): 1 if it returns
+ * a row, 0 if not, or a negative errno. */
 static int st_exec2(struct st *st, const char *sql, const char *a,
                     const char *b)
 {
@@ -45,6 +45,8 @@ static int st_exec2(struct st *st, const char *sql, const char *a,
         sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
     rc = sqlite3_step(s);
     sqlite3_finalize(s);
+    if (rc == SQLITE_ROW)
+        return 1;
     return rc == SQLITE_DONE ? 0 : st__err(rc);
 }
 
@@ -918,26 +920,6 @@ void st__uploads_remove(struct st *st, char *ids, size_t n)
     free(ids);
 }
 
-/* 1 if one-off SQL with text ?1 and ?2 returns a row, 0 if not. */
-static int st_exists2(struct st *st, const char *sql, const char *a,
-                      const char *b)
-{
-    sqlite3_stmt *s;
-    int rc;
-
-    rc = st_prepare1(st, sql, &s);
-    if (rc < 0)
-        return rc;
-    sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
-    if (b)
-        sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    if (rc == SQLITE_ROW)
-        return 1;
-    return rc == SQLITE_DONE ? 0 : st__err(rc);
-}
-
 struct st_sweep_dir {
     struct st *st;
     const char *id;
@@ -953,10 +935,10 @@ static int st_sweep_part(int dir, const char *name, void *arg)
         return unlinkat(dir, name, 0) == 0;
     if (!st__id_valid(name))
         return 0;
-    used = st_exists2(w->st,
-                      "SELECT 1 FROM upload_parts WHERE upload = ?1"
-                      " AND body = ?2",
-                      w->id, name);
+    used = st_exec2(w->st,
+                    "SELECT 1 FROM upload_parts WHERE upload = ?1"
+                    " AND body = ?2",
+                    w->id, name);
     if (used != 0)
         return used < 0 ? used : 0;
     return unlinkat(dir, name, 0) == 0;
@@ -970,7 +952,7 @@ static int st_sweep_upload(int dir, const char *name, void *arg)
 
     if (!st__id_valid(name))
         return 0;
-    live = st_exists2(w.st, "SELECT 1 FROM uploads WHERE id = ?1", name, NULL);
+    live = st_exec2(w.st, "SELECT 1 FROM uploads WHERE id = ?1", name, NULL);
     if (live < 0)
         return live;
     if (!live)
