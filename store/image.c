@@ -228,29 +228,43 @@ close_fd:
     return rc;
 }
 
-int st__images_sweep(struct st *st)
+/* Calls fn for each name in folder fd except "." and ".." until it returns
+ * a negative errno; adds its positive returns. Takes fd over. */
+int st__dir_each(int fd, int (*fn)(int dir, const char *name, void *arg),
+                 void *arg)
 {
     struct dirent *de;
-    int fd = dup(st->images_fd), n = 0, rc = 0;
-    DIR *d;
+    DIR *d = fdopendir(fd);
+    int n = 0, rc = 0;
 
-    if (fd < 0)
-        return -errno;
-    d = fdopendir(fd);
     if (!d) {
         close(fd);
         return -errno;
     }
     rewinddir(d);
-    while ((de = readdir(d))) {
-        if (strncmp(de->d_name, ".tmp-", 5) != 0)
+    while (rc >= 0 && (de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        if (unlinkat(st->images_fd, de->d_name, 0) < 0 && errno != ENOENT) {
-            rc = -errno;
-            break;
-        }
-        n++;
+        rc = fn(dirfd(d), de->d_name, arg);
+        n += rc > 0 ? rc : 0;
     }
     closedir(d);
     return rc < 0 ? rc : n;
+}
+
+static int st_sweep_image_tmp(int dir, const char *name, void *arg)
+{
+    (void)arg;
+    if (strncmp(name, ".tmp-", 5) != 0)
+        return 0;
+    if (unlinkat(dir, name, 0) < 0)
+        return errno == ENOENT ? 0 : -errno;
+    return 1;
+}
+
+int st__images_sweep(struct st *st)
+{
+    int fd = dup(st->images_fd);
+
+    return fd < 0 ? -errno : st__dir_each(fd, st_sweep_image_tmp, NULL);
 }

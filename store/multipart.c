@@ -190,30 +190,6 @@ static int st_upload_dir(struct st *st, const char *id)
     return fd;
 }
 
-/* Calls fn for each name in folder fd except "." and ".." until it returns
- * a negative errno; adds its positive returns. Takes fd over. */
-static int st_dir_each(int fd, int (*fn)(int dir, const char *name, void *arg),
-                       void *arg)
-{
-    struct dirent *de;
-    DIR *d = fdopendir(fd);
-    int n = 0, rc = 0;
-
-    if (!d) {
-        close(fd);
-        return -errno;
-    }
-    rewinddir(d);
-    while (rc >= 0 && (de = readdir(d))) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        rc = fn(dirfd(d), de->d_name, arg);
-        n += rc > 0 ? rc : 0;
-    }
-    closedir(d);
-    return rc < 0 ? rc : n;
-}
-
 static int st_unlink_one(int dir, const char *name, void *arg)
 {
     return unlinkat(dir, name, 0) == 0;
@@ -227,7 +203,7 @@ static int st_upload_rmdir(struct st *st, const char *id)
 
     if (fd < 0)
         return 0;
-    n = st_dir_each(fd, st_unlink_one, NULL);
+    n = st__dir_each(fd, st_unlink_one, NULL);
     unlinkat(st->uploads_fd, id, AT_REMOVEDIR);
     return n < 0 ? 0 : n;
 }
@@ -958,7 +934,7 @@ static int st_sweep_upload(int dir, const char *name, void *arg)
     if (!live)
         return st_upload_rmdir(w.st, name);
     fd = st_upload_dir(w.st, name);
-    return fd < 0 ? 0 : st_dir_each(fd, st_sweep_part, &w);
+    return fd < 0 ? 0 : st__dir_each(fd, st_sweep_part, &w);
 }
 
 int st__uploads_sweep(struct st *st)
@@ -967,5 +943,5 @@ int st__uploads_sweep(struct st *st)
 
     if (fd < 0)
         return -errno;
-    return st_dir_each(fd, st_sweep_upload, st);
+    return st__dir_each(fd, st_sweep_upload, st);
 }

@@ -971,10 +971,12 @@ int st_object_list(struct st *st, struct st_list_query *q,
 
 /* ---- Sweeping ----------------------------------------------------------- */
 
-static int st_sweep_one(struct st *st, const char *name)
+static int st_sweep_one(int dir, const char *name, void *arg)
 {
+    struct st *st = arg;
     int used;
 
+    (void)dir;
     if (strncmp(name, ".tmp-", 5) == 0)
         return unlinkat(st->objects_fd, name, 0) == 0;
     if (!st__id_valid(name))
@@ -987,26 +989,14 @@ static int st_sweep_one(struct st *st, const char *name)
 
 int st_objects_sweep(struct st *st)
 {
-    struct dirent *de;
-    DIR *d;
-    int fd, n = 0, rc = 0;
+    int fd, n, rc;
 
     if (!st)
         return -EINVAL;
     fd = dup(st->objects_fd);
     if (fd < 0)
         return -errno;
-    d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return -errno;
-    }
-    rewinddir(d);
-    while (rc >= 0 && (de = readdir(d))) {
-        rc = st_sweep_one(st, de->d_name);
-        n += rc > 0;
-    }
-    closedir(d);
+    rc = n = st__dir_each(fd, st_sweep_one, st);
     if (rc < 0)
         return rc;
     rc = st__uploads_sweep(st);

@@ -150,6 +150,10 @@ int st__uploads_sweep(struct st *st);
 /* Removes the temp files of image writes a crash cut short; returns how
  * many. */
 int st__images_sweep(struct st *st);
+/* Calls fn for each name in folder fd except "." and ".." until it returns
+ * a negative errno; adds up its positive returns. Takes fd over. */
+int st__dir_each(int fd, int (*fn)(int dir, const char *name, void *arg),
+                 void *arg);
 
 /* True if s is exactly 64 lowercase hex digits. */
 bool st__sha_valid(const char *s);
