@@ -391,12 +391,18 @@ struct gw_change {
     struct gw *gw;
     struct gw_http_req *req;            /* valid until answered */
     void (*start)(struct gw_change *c); /* when first; ends in change_done */
+    void (*drop)(struct gw_change *c);  /* frees one never started */
 };
 
 static void change_add(struct gw *gw, struct gw_change *c)
 {
     int first = !gw->changes;
 
+    if (gw->stopping) {
+        gw_http_error(c->req, 503, "shutting_down", "the gateway is stopping");
+        c->drop(c);
+        return;
+    }
     if (first)
         gw->changes_end = &gw->changes;
     c->next = NULL;
@@ -413,6 +419,32 @@ static void change_done(struct gw *gw)
     gw->changes = gw->changes->next;
     if (gw->changes)
         gw->changes->start(gw->changes);
+}
+
+unsigned gw_api_changes(const struct gw *gw)
+{
+    const struct gw_change *c;
+    unsigned n = 0;
+
+    for (c = gw->changes; c; c = c->next)
+        n++;
+    return n;
+}
+
+void gw_api_changes_cancel(struct gw *gw)
+{
+    struct gw_change *c, *next;
+
+    if (!gw->changes)
+        return;
+    for (c = gw->changes->next; c; c = next) {
+        next = c->next;
+        gw_http_error(c->req, 503, "shutting_down",
+                      "the gateway stopped before the change was made");
+        c->drop(c);
+    }
+    gw->changes->next = NULL;
+    gw->changes_end = &gw->changes->next;
 }
 
 struct deploy {
@@ -583,6 +615,11 @@ static void deploy_start(struct gw_change *c)
     deploy_free(d);
 }
 
+static void deploy_drop(struct gw_change *c)
+{
+    deploy_free((struct deploy *)c);
+}
+
 static struct deploy *deploy_new(struct gw *gw, struct gw_http_req *req)
 {
     struct deploy *d = calloc(1, sizeof(*d));
@@ -594,6 +631,7 @@ static struct deploy *deploy_new(struct gw *gw, struct gw_http_req *req)
     d->ch.gw = gw;
     d->ch.req = req;
     d->ch.start = deploy_start;
+    d->ch.drop = deploy_drop;
     d->work.data = d;
     d->p = (struct deploy_params){GW_MEMORY_DEFAULT, GW_TIMEOUT_DEFAULT, NULL};
     return d;
@@ -880,6 +918,11 @@ static void rollback_start(struct gw_change *c)
     rollback_free(rb);
 }
 
+static void rollback_drop(struct gw_change *c)
+{
+    rollback_free((struct rollback *)c);
+}
+
 static void rollback_function(struct gw *gw, struct gw_http_req *req,
                               const char *name)
 {
@@ -897,7 +940,7 @@ static void rollback_function(struct gw *gw, struct gw_http_req *req,
         gw_http_error(req, 503, "host_error", "out of memory");
         return;
     }
-    rb->ch = (struct gw_change){NULL, gw, req, rollback_start};
+    rb->ch = (struct gw_change){NULL, gw, req, rollback_start, rollback_drop};
     rb->work.data = rb;
     snprintf(rb->name, sizeof(rb->name), "%s", name);
     rb->version = version;
@@ -958,6 +1001,11 @@ static void removal_start(struct gw_change *c)
     free(r);
 }
 
+static void removal_drop(struct gw_change *c)
+{
+    free(c);
+}
+
 static void delete_function(struct gw *gw, struct gw_http_req *req,
                             const char *name)
 {
@@ -967,7 +1015,7 @@ static void delete_function(struct gw *gw, struct gw_http_req *req,
         gw_http_error(req, 503, "host_error", "out of memory");
         return;
     }
-    r->ch = (struct gw_change){NULL, gw, req, removal_start};
+    r->ch = (struct gw_change){NULL, gw, req, removal_start, removal_drop};
     snprintf(r->name, sizeof(r->name), "%s", name);
     change_add(gw, &r->ch);
 }

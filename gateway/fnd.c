@@ -414,7 +414,8 @@ static void give_up(struct daemon *d)
 {
     unsigned running = gw_dispatch_running(d->gw.dispatch);
 
-    gw_warn("abandoning invocations", "running=%u", running);
+    gw_warn("abandoning invocations", "running=%u changes=%u", running,
+            gw_api_changes(&d->gw));
     d->abandoned = 1;
     uv_stop(&d->loop);
 }
@@ -435,6 +436,7 @@ static void on_drain_tick(uv_timer_t *t)
          * deadline of its own, then the process leaves without it. */
         d->cancelled = 1;
         gw_dispatch_cancel_queued(d->gw.dispatch);
+        gw_api_changes_cancel(&d->gw);
         d->drain_deadline = uv_now(&d->loop) + 2000;
         return;
     }
@@ -464,12 +466,13 @@ static void on_signal(uv_signal_t *s, int signum)
         d->drain_deadline = 0;
         d->cancelled = 1;
         gw_dispatch_cancel_queued(d->gw.dispatch);
+        gw_api_changes_cancel(&d->gw);
         return;
     }
     d->gw.stopping = 1;
-    gw_info("stopping", "signal=%s pending=%u",
+    gw_info("stopping", "signal=%s pending=%u changes=%u",
             signum == SIGTERM ? "SIGTERM" : "SIGINT",
-            gw_dispatch_pending(d->gw.dispatch));
+            gw_dispatch_pending(d->gw.dispatch), gw_api_changes(&d->gw));
     gw_dispatch_quiesce(d->gw.dispatch);
     gw_objstore_quiesce(&d->gw);
     gw_http_close(d->gw.http, on_http_closed, d);

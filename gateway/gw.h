@@ -109,6 +109,10 @@ void gw_api_request(struct gw_http_req *req, void *arg);
 int gw_api_screen(struct gw_http_req *req, void *arg, const char **code,
                   const char **detail);
 size_t gw_api_body_limit(const struct gw_http_req *req, void *arg);
+/* Changes to functions (deploys, rollbacks, removals) queued or under way;
+ * at shutdown, the queued ones (not the one under way) are answered 503. */
+unsigned gw_api_changes(const struct gw *gw);
+void gw_api_changes_cancel(struct gw *gw);
 
 /* invoke.c: runs function `fn` (NULL: answers 404) for an HTTP request
  * and answers it: 429 past the function's concurrency limit or when the

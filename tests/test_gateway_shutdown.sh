@@ -99,4 +99,40 @@ check shutdown_abandon_exit0 0 "$rc"
 [ "$took" -lt 4400 ] && pass shutdown_abandon_bounded || fail shutdown_abandon_bounded "${took} ms"
 grep -q 'abandoning invocations' "$tmp/data.log" && pass shutdown_abandon_logged ||
     fail shutdown_abandon_logged "$(tail -3 "$tmp/data.log")"
+
+# ---- changes queued at SIGTERM: each is answered, made or refused --------
+head -c 60000000 /dev/zero | cat build/functions/hello.elf - >"$tmp/slow.elf"
+start_fnd "$tmp/data" --pool 1 --drain 1 || fail shutdown_start4 fnd
+/usr/bin/python3 - "$FND_PORT" "$FN_TOKEN" "$tmp/slow.elf" "$FND_PID" \
+    >"$tmp/changes" <<'PY'
+import http.client, os, signal, sys, threading, time
+port, tok, slow, pid = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+body = open(slow, "rb").read()
+out = []
+def deploy(i):
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        c.request("PUT", "/api/v1/functions/slow%d" % i, body,
+                  {"Authorization": "Bearer " + tok})
+        r = c.getresponse()
+        out.append("%d %s" % (r.status, r.read()[:60].decode()))
+    except Exception as e:  # no answer at all
+        out.append("none %r" % e)
+ts = [threading.Thread(target=deploy, args=(i,)) for i in range(8)]
+for t in ts:
+    t.start()
+time.sleep(0.8)
+os.kill(pid, signal.SIGTERM)
+for t in ts:
+    t.join()
+print("\n".join(out))
+PY
+wait "$FND_PID"
+rc=$?
+FND_PID=
+check shutdown_changes_exit0 0 "$rc"
+n=$(grep -cE '^(201 |503 .*shutting_down)' "$tmp/changes")
+check shutdown_changes_all_answered 8 "$n"
+grep -q 'msg=stopping .*changes=' "$tmp/data.log" && pass shutdown_changes_logged ||
+    fail shutdown_changes_logged "$(grep stopping "$tmp/data.log")"
 exit $T_FAILED
