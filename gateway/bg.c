@@ -136,6 +136,7 @@ static void bg_after(uv_work_t *w, int status)
         return;
     }
     bg_send_headers(job->req, rep);
+    job->req->body_mapped = rep->mapped;
     gw_http_respond(job->req, rep->status, rep->body, rep->len, bg_release,
                     job);
 }

@@ -30,6 +30,7 @@ struct gw_reply {
     char *body;            /* malloc'd unless `release` is set */
     size_t len;
     void (*release)(void *arg); /* frees body; NULL: free(body) */
+    int mapped; /* body is a mapped file, not counted in --body-memory */
     void *release_arg;
     int events; /* object events the work enqueued */
 };

@@ -493,7 +493,7 @@ static int on_headers_complete(llhttp_t *p)
         if (status)
             return fail_cb(p, status, c->err_detail);
     }
-    if (cfg->budget && cfg->budget->max &&
+    if ((clen || (p->flags & F_CHUNKED)) && cfg->budget && cfg->budget->max &&
         cfg->budget->used >= cfg->budget->max)
         return over_budget(p);
     c->body_max =
@@ -747,8 +747,10 @@ static void conn_next(struct gw_http_conn *c)
 
 static void release_body(struct gw_http_conn *c)
 {
-    if (c->srv->cfg.budget)
+    if (c->srv->cfg.budget) {
         c->srv->cfg.budget->used -= c->resp_charged;
+        c->srv->cfg.budget->answers -= c->resp_charged;
+    }
     c->resp_charged = 0;
     if (c->release)
         c->release(c->release_arg);
@@ -1039,14 +1041,24 @@ void gw_http_respond(struct gw_http_req *req, int status, const void *body,
                      size_t len, void (*release)(void *), void *release_arg)
 {
     struct gw_http_conn *c = req->conn;
+    const char *in = c->body.data;
     uv_buf_t bufs[2];
     int rc, send = status_has_body(status) && !req->head && len > 0;
 
+    /* The request's body is done with: its memory goes back now, not once
+     * a slow client has read the answer (unless the answer is in it). */
+    if (!in || (const char *)body < in ||
+        (const char *)body >= in + c->body.cap) {
+        body_free(c);
+        c->req.body = "";
+        c->req.body_len = 0;
+    }
     c->release = release;
     c->release_arg = release_arg;
-    if (c->srv->cfg.budget && send) {
+    if (c->srv->cfg.budget && send && !req->body_mapped) {
         c->resp_charged = len;
         c->srv->cfg.budget->used += len;
+        c->srv->cfg.budget->answers += len;
     }
     if (c->srv->closing)
         c->close_after = 1;

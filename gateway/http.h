@@ -42,7 +42,10 @@ struct gw_http_req {
     size_t headers_count;
     const char *body;
     size_t body_len;
-    uint64_t t_complete;         /* uv_hrtime() when the request was complete */
+    uint64_t t_complete; /* uv_hrtime() when the request was complete */
+    /* Set by the handler: the answer's body is a mapped file, not memory
+     * of fnd's, so --body-memory does not count it. */
+    int body_mapped;
     char id[GW_HTTP_ID_MAX + 1]; /* request id, set by the handler */
     void *udata;                 /* the handler's */
     struct gw_http_conn *conn;
@@ -60,12 +63,14 @@ typedef int (*gw_http_screen)(struct gw_http_req *req, void *arg,
 
 /* A cap on the memory that request and response bodies hold at once,
  * shared by every server given it: a request whose body would pass it, or
- * any request while it is reached, gets 503 with Retry-After. So neither
- * many large uploads nor many clients slow to read large answers can
- * exhaust memory. Loop thread only. */
+ * any request with a body while it is reached, gets 503 with Retry-After.
+ * Answers are counted when made; the handlers decide whether to make more
+ * while many are held (invoke.c). Mapped files are not counted. Loop
+ * thread only. */
 struct gw_http_budget {
-    size_t max; /* bytes; 0: no cap */
-    size_t used;
+    size_t max;     /* bytes; 0: no cap */
+    size_t used;    /* request and response bodies */
+    size_t answers; /* of which response bodies */
 };
 
 struct gw_http_config {

@@ -174,6 +174,12 @@ static void record(struct inv *inv, const struct outcome *o, uint64_t total)
                   job->ran ? job->res.log_len : 0);
 }
 
+/* Turned away for load (429, or 503 server_busy), not for what it is. */
+static int overload(const struct outcome *o)
+{
+    return o->status == 429 || (o->code && strcmp(o->code, "server_busy") == 0);
+}
+
 /* Under overload a line per rejected request would add to the load: the
  * rejections are summed into one warning a second. */
 static void warn_overload(struct gw *gw, const char *code)
@@ -202,7 +208,7 @@ static void observe(struct inv *inv, const struct outcome *o, uint64_t total)
                            t->load + t->enter + t->start);
     if (job->ran && job->res.error == VMM_OK)
         gw_metrics_observe(m, inv->function, GW_PHASE_RUN, t->run);
-    if (o->status == 429)
+    if (overload(o))
         warn_overload(inv->gw, o->code);
     else if (o->code)
         gw_warn("invocation failed",
@@ -252,10 +258,10 @@ static void fail_early(struct inv *inv, int status, const char *code,
 
     release_slot(inv);
     add_server_timing(inv, total);
-    if (status != 429) /* never ran; counted in the metrics only */
+    if (!overload(&o)) /* turned away: counted in the metrics only */
         record(inv, &o, total);
     observe(inv, &o, total);
-    if (status == 429)
+    if (status == 429 || status == 503)
         gw_http_add_header(inv->req, "Retry-After", "1");
     gw_http_error(inv->req, status, code, detail);
     inv_free(inv);
@@ -321,6 +327,16 @@ void gw_invoke(struct gw *gw, struct gw_http_req *req, struct gw_fn *fn)
     inv->version = fn->version;
     inv->started_ms = wall_ms();
     snprintf(inv->function, sizeof(inv->function), "%s", fn->name);
+    /* Answers count against --body-memory once made, and stay until the
+     * client reads them: while they hold half of it no new guest runs.
+     * Request bodies already read may still run; new ones are refused
+     * once the whole is reached (http.c). */
+    if (gw->bodies.max && gw->bodies.answers >= gw->bodies.max / 2) {
+        fail_early(inv, 503, "server_busy",
+                   "request and response bodies in memory are at their "
+                   "limit; retry shortly");
+        return;
+    }
     if (admit(inv) < 0)
         return;
     rc = gw_registry_image(gw->reg, fn, &inv->job.img, err, sizeof(err));

@@ -433,6 +433,7 @@ static int s3_map_body(struct gw_reply *rep, int fd, uint64_t first, size_t len)
     rep->body = (char *)m->addr + (first - start);
     rep->len = len;
     rep->release = s3_unmap;
+    rep->mapped = 1;
     rep->release_arg = m;
     return 0;
 }

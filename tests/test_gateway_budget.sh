@@ -108,12 +108,15 @@ status, _, body = request(b"GET", b"/fn/hello")
 report("budget_no_body_served", status == 200 and body == b"hello, world",
        "%d %r" % (status, body))
 
-# A second upload takes the rest: now nothing is served.
+# A second upload takes the rest: no more bodies, but requests without
+# one (health checks, metrics, GETs of functions) are still served.
 hog2 = hog()
 time.sleep(0.3)
-status, headers, body = request(b"GET", b"/fn/hello")
+status, headers, body = request(b"POST", b"/fn/hello", b"z")
 report("budget_full_503", status == 503 and b"server_busy" in body,
        "%d %r" % (status, body[:80]))
+status, _, body = request(b"GET", b"/healthz")
+report("budget_full_healthz", status == 200, "%d %r" % (status, body[:80]))
 
 data1, data2 = finish(hog1), finish(hog2)
 report("budget_uploads_served",
@@ -125,10 +128,82 @@ report("budget_fits_again", status == 200 and body == b"hello, bob",
        "%d %r" % (status, body))
 held = wait_metric(0)
 report("budget_empty_at_end", held == 0, str(held))
+
 PY
 [ $? -eq 0 ] || T_FAILED=1
 stop_fnd
 check budget_sigterm_exit0 0 "$FND_RC"
+
+# Answers clients do not read stay in memory: once they hold half of the
+# budget (8 MiB here) no new guest runs, while /healthz still answers.
+# echo answers 3000000 bytes with a little over that; the request's own
+# body (4 MiB of buffer) is let go of as soon as its answer is made.
+start_fnd "$tmp/data3" --pool 2 --body-memory 8388608 --s3-listen off \
+    --functions build/functions || { fail answers_start fnd; exit 1; }
+timeout 60 /usr/bin/python3 - 127.0.0.1 "$FND_PORT" <<'PY'
+import socket, sys, time
+host, port = sys.argv[1], int(sys.argv[2])
+def report(name, ok, why=""):
+    print(("PASS %s" % name) if ok else ("FAIL %s: %s" % (name, why)))
+def request(path):
+    s = socket.create_connection((host, port), timeout=10)
+    s.sendall(b"GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+              % path)
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return int(data.split()[1]), data
+def held():
+    _, data = request(b"/metrics")
+    for line in data.decode().splitlines():
+        if line.startswith("mayfly_body_bytes "):
+            return int(line.split()[1])
+def wait_held(lo, hi):
+    got = None
+    for _ in range(200):
+        got = held()
+        if lo <= got <= hi:
+            break
+        time.sleep(0.02)
+    return got
+def slow_reader():
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect((host, port))
+    s.sendall(b"POST /fn/echo HTTP/1.1\r\nHost: t\r\n"
+              b"Content-Length: 3000000\r\n\r\n" + b"x" * 3000000)
+    return s
+slow = [slow_reader()]
+got = wait_held(3000000, 3100000)  # an answer, not the 4 MiB request
+report("answers_counted", 3000000 <= got <= 3100000, str(got))
+status, _ = request(b"/fn/hello")
+report("answers_under_half_run", status == 200, str(status))
+slow.append(slow_reader())
+got = wait_held(6000000, 6200000)
+report("answers_both_counted", 6000000 <= got <= 6200000, str(got))
+status, data = request(b"/fn/hello")
+report("answers_over_half_503", status == 503 and b"server_busy" in data
+       and b"Retry-After: 1" in data, data[:120])
+status, _ = request(b"/healthz")
+report("answers_healthz_served", status == 200, str(status))
+for s in slow:
+    got = b""
+    while len(got.partition(b"\r\n\r\n")[2]) < 3000000:
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+report("answers_released", wait_held(0, 0) == 0, str(held()))
+status, _ = request(b"/fn/hello")
+report("answers_guests_run_again", status == 200, str(status))
+PY
+[ $? -eq 0 ] || T_FAILED=1
+stop_fnd
 
 # --max-conns: past it a new connection is closed at once; once one of the
 # open ones goes, new ones are served again.
