@@ -501,10 +501,11 @@ static int deploy_parse_json(struct deploy *d)
     bad = json_deploy_params(root, &d->p);
     if (!bad && (!json_is_string(name) || !json_is_string(image)))
         bad = "\"name\" and \"image\" (base64) are required strings";
-    if (!bad && json_string_length(name) >= sizeof(d->name))
-        bad = "function names are [a-z0-9][a-z0-9_-]{0,62}";
     if (bad) {
         deploy_refuse(d, 400, "bad_json", bad);
+    } else if (json_string_length(name) >= sizeof(d->name)) {
+        deploy_refuse(d, 400, "bad_name",
+                      "function names are [a-z0-9][a-z0-9_-]{0,62}");
     } else {
         snprintf(d->name, sizeof(d->name), "%s", json_string_value(name));
         d->owned = b64_decode(json_string_value(image),

@@ -33,6 +33,7 @@ enum conn_state {
 
 struct gw_http_server {
     uv_loop_t *loop;
+    uint64_t refused, refused_at; /* connections past max_conns, logged */
     uv_tcp_t listener;
     struct gw_http_config cfg;
     llhttp_settings_t settings;
@@ -469,6 +470,24 @@ static int host_ok(const struct gw_http_conn *c)
     return n <= 1;
 }
 
+/* A Transfer-Encoding header llhttp did not act on (an empty one): a
+ * proxy in front may frame the body by it, so the request is refused
+ * rather than framed by Content-Length (request smuggling). */
+static int te_unframed(const struct gw_http_conn *c)
+{
+    const char *h = c->hdrs.data, *end = h + c->hdrs.len;
+
+    if (c->parser.flags & F_CHUNKED)
+        return 0;
+    while (h && h < end) {
+        if (strcmp(h, "transfer-encoding") == 0)
+            return 1;
+        h += strlen(h) + 1;
+        h += strlen(h) + 1;
+    }
+    return 0;
+}
+
 static int on_headers_complete(llhttp_t *p)
 {
     struct gw_http_conn *c = parser_conn(p);
@@ -482,6 +501,8 @@ static int on_headers_complete(llhttp_t *p)
         return fail_cb(p, 400, "only HTTP/1.0 and HTTP/1.1 are served");
     if (!host_ok(c))
         return fail_cb(p, 400, "a request needs exactly one Host header");
+    if (te_unframed(c))
+        return fail_cb(p, 400, "Transfer-Encoding other than chunked");
     r->method_id = p->method;
     r->method = llhttp_method_name((llhttp_method_t)p->method);
     r->head = p->method == HTTP_HEAD;
@@ -813,6 +834,21 @@ static int conn_open(struct gw_http_server *srv, struct gw_http_conn **out)
     return 0;
 }
 
+/* One warning a second at most, with how many were turned away: whoever
+ * can connect must not be able to grow the log at will. */
+static void warn_limit(struct gw_http_server *srv)
+{
+    uint64_t now = uv_now(srv->loop);
+
+    srv->refused++;
+    if (srv->refused_at && now - srv->refused_at < 1000)
+        return;
+    gw_warn("http connection limit", "max_conns=%u refused=%llu",
+            srv->cfg.max_conns, (unsigned long long)srv->refused);
+    srv->refused = 0;
+    srv->refused_at = now;
+}
+
 static void on_connection(uv_stream_t *listener, int status)
 {
     struct gw_http_server *srv = listener->data;
@@ -828,8 +864,7 @@ static void on_connection(uv_stream_t *listener, int status)
     rc = uv_accept(listener, (uv_stream_t *)&c->tcp);
     if (rc < 0 || srv->closing || srv->nconns > srv->cfg.max_conns) {
         if (rc == 0 && !srv->closing)
-            gw_warn("http connection limit", "max_conns=%u",
-                    srv->cfg.max_conns);
+            warn_limit(srv);
         conn_close(c);
         return;
     }

@@ -210,6 +210,9 @@ cases = [
                                  b"0\r\n\r\n")]),
     ("te_unknown", [req(b"POST /healthz HTTP/1.1",
                         H + b"Transfer-Encoding: frob\r\n", b"x")]),
+    ("te_empty_with_cl", [req(b"POST /healthz HTTP/1.1",
+                              H + b"Transfer-Encoding:\r\n"
+                              b"Content-Length: 3\r\n", b"abc")]),
     # truncated input and slow clients (timeouts are 1 s in this test)
     ("eof_in_headers", [b"GET /healthz HTTP/1.1\r\nHost: t\r\n", "shut"]),
     ("eof_in_body", [req(b"POST /healthz HTTP/1.1",
