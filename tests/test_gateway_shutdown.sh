@@ -101,6 +101,7 @@ grep -q 'abandoning invocations' "$tmp/data.log" && pass shutdown_abandon_logged
     fail shutdown_abandon_logged "$(tail -3 "$tmp/data.log")"
 
 # ---- changes queued at SIGTERM: each is answered, made or refused --------
+# (A request still arriving at SIGTERM is not one: its connection closes.)
 head -c 60000000 /dev/zero | cat build/functions/hello.elf - >"$tmp/slow.elf"
 start_fnd "$tmp/data" --pool 1 --drain 1 || fail shutdown_start4 fnd
 /usr/bin/python3 - "$FND_PORT" "$FN_TOKEN" "$tmp/slow.elf" "$FND_PID" \
@@ -109,19 +110,27 @@ import http.client, os, signal, sys, threading, time
 port, tok, slow, pid = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
 body = open(slow, "rb").read()
 out = []
+sent = threading.Semaphore(0)
 def deploy(i):
+    released = False
     try:
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         c.request("PUT", "/api/v1/functions/slow%d" % i, body,
                   {"Authorization": "Bearer " + tok})
+        sent.release()
+        released = True
         r = c.getresponse()
         out.append("%d %s" % (r.status, r.read()[:60].decode()))
     except Exception as e:  # no answer at all
         out.append("none %r" % e)
+        if not released:
+            sent.release()
 ts = [threading.Thread(target=deploy, args=(i,)) for i in range(8)]
 for t in ts:
     t.start()
-time.sleep(0.8)
+for t in ts:  # every upload is out; fnd reads the last of them
+    sent.acquire()
+time.sleep(0.3)
 os.kill(pid, signal.SIGTERM)
 for t in ts:
     t.join()
