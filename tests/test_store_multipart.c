@@ -9,12 +9,12 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
-#include <sqlite3.h>
 
 #include "store/multipart.h"
 #include "store/objects.h"
 #include "store/store.h"
 #include "tests/testlib.h"
+#include "tests/store_testlib.h"
 
 #define MIN_PART 8 /* small parts keep the cases fast */
 
@@ -385,10 +385,9 @@ out:
 static int test_migrate(void)
 {
     const char *dir = tl_case_dir("migrate");
-    char path[300], id[ST_UPLOAD_ID];
+    char err[256], id[ST_UPLOAD_ID];
     struct st_object o = {0};
     struct st *st = NULL;
-    sqlite3 *db = NULL;
     int ok = -1;
 
     CHECK_RC(st_open(&st, dir), 0);
@@ -396,17 +395,13 @@ static int test_migrate(void)
     CHECK_RC(st_object_put(st, "bkt", "old", "kept", 4, NULL, NULL, NULL), 0);
     st_close(st);
     st = NULL;
-    snprintf(path, sizeof(path), "%s/mayfly.db", dir);
-    CHECK(sqlite3_open(path, &db) == SQLITE_OK, "open %s", path);
-    CHECK(sqlite3_exec(db,
+    CHECK(tl_store_sql(dir,
                        "DROP TABLE upload_parts; DROP TABLE uploads;"
                        " DROP TABLE object_tags;"
                        " ALTER TABLE objects DROP COLUMN meta;"
                        " PRAGMA user_version = 2;",
-                       NULL, NULL, NULL) == SQLITE_OK,
-          "back to v2: %s", sqlite3_errmsg(db));
-    sqlite3_close(db);
-    db = NULL;
+                       err, sizeof(err)) == 0,
+          "back to v2: %s", err);
 
     CHECK_RC(st_open(&st, dir), 0);
     CHECK_RC(st_object_get(st, "bkt", "old", &o), 0);
@@ -415,8 +410,6 @@ static int test_migrate(void)
     CHECK_RC(st_part_put(st, "bkt", "new", id, 1, "x", 1, NULL), 0);
     ok = 0;
 out:
-    if (db)
-        sqlite3_close(db);
     st_object_clear(&o);
     st_close(st);
     return ok;

@@ -8,12 +8,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
 
 #include "store/multipart.h"
 #include "store/objects.h"
 #include "store/store.h"
 #include "tests/testlib.h"
+#include "tests/store_testlib.h"
 
 /* MD5 of "hello" (RFC 1321 test suite style, checked with md5sum). */
 #define MD5_HELLO "5d41402abc4b2a76b9719d911017c592"
@@ -487,9 +487,8 @@ static int test_tags_migrate(void)
     struct st_part_ref ref = {1, NULL};
     struct st_complete c = {.parts = &ref, .n = 1};
     struct st_part part;
-    char path[300], id[ST_UPLOAD_ID], *t = NULL;
+    char err[256], id[ST_UPLOAD_ID], *t = NULL;
     struct st *st = NULL;
-    sqlite3 *db = NULL;
     int ok = -1;
 
     CHECK_RC(st_open(&st, dir), 0);
@@ -499,18 +498,14 @@ static int test_tags_migrate(void)
     CHECK_RC(st_part_put(st, "bkt", "up", id, 1, "part", 4, &part), 0);
     st_close(st);
     st = NULL;
-    snprintf(path, sizeof(path), "%s/mayfly.db", dir);
-    CHECK(sqlite3_open(path, &db) == SQLITE_OK, "open %s", path);
-    CHECK(sqlite3_exec(db,
+    CHECK(tl_store_sql(dir,
                        "DROP TABLE object_tags;"
                        " ALTER TABLE uploads DROP COLUMN tags;"
                        " ALTER TABLE uploads DROP COLUMN meta;"
                        " ALTER TABLE objects DROP COLUMN meta;"
                        " PRAGMA user_version = 3;",
-                       NULL, NULL, NULL) == SQLITE_OK,
-          "back to v3: %s", sqlite3_errmsg(db));
-    sqlite3_close(db);
-    db = NULL;
+                       err, sizeof(err)) == 0,
+          "back to v3: %s", err);
 
     CHECK_RC(st_open(&st, dir), 0);
     CHECK_RC(st_object_tags_get(st, "bkt", "old", &t), 0);
@@ -525,8 +520,6 @@ static int test_tags_migrate(void)
     ok = 0;
 out:
     free(t);
-    if (db)
-        sqlite3_close(db);
     st_close(st);
     return ok;
 }
@@ -606,9 +599,8 @@ static int test_meta_migrate(void)
     struct st_complete c = {.parts = &ref, .n = 1};
     struct st_object o = {0};
     struct st_part part;
-    char path[300], id[ST_UPLOAD_ID], *t = NULL;
+    char err[256], id[ST_UPLOAD_ID], *t = NULL;
     struct st *st = NULL;
-    sqlite3 *db = NULL;
     int ok = -1;
 
     CHECK_RC(st_open(&st, dir), 0);
@@ -618,16 +610,12 @@ static int test_meta_migrate(void)
     CHECK_RC(st_part_put(st, "bkt", "up", id, 1, "part", 4, &part), 0);
     st_close(st);
     st = NULL;
-    snprintf(path, sizeof(path), "%s/mayfly.db", dir);
-    CHECK(sqlite3_open(path, &db) == SQLITE_OK, "open %s", path);
-    CHECK(sqlite3_exec(db,
+    CHECK(tl_store_sql(dir,
                        "ALTER TABLE objects DROP COLUMN meta;"
                        " ALTER TABLE uploads DROP COLUMN meta;"
                        " PRAGMA user_version = 4;",
-                       NULL, NULL, NULL) == SQLITE_OK,
-          "back to v4: %s", sqlite3_errmsg(db));
-    sqlite3_close(db);
-    db = NULL;
+                       err, sizeof(err)) == 0,
+          "back to v4: %s", err);
 
     CHECK_RC(st_open(&st, dir), 0);
     CHECK_RC(st_object_get(st, "bkt", "old", &o), 0);
@@ -649,8 +637,6 @@ static int test_meta_migrate(void)
     ok = 0;
 out:
     free(t);
-    if (db)
-        sqlite3_close(db);
     st_object_clear(&o);
     st_close(st);
     return ok;
