@@ -8,7 +8,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include "store/multipart.h"
 #include "store/objects.h"
 #include "store/store.h"
