@@ -69,8 +69,9 @@ struct gw_http_conn {
     struct gw_buf url;  /* target\0path\0[query\0] */
     struct gw_buf hdrs; /* name\0value\0... */
     struct gw_buf body;
-    size_t body_charged; /* of body.cap, counted in the server's budget */
-    size_t resp_charged; /* the response body in flight, counted too */
+    size_t body_charged;    /* of body.cap, counted in the server's budget */
+    size_t resp_charged;    /* the response body in flight, counted too */
+    uint64_t body_deadline; /* uv_now() by which the whole body must be in */
     struct gw_http_req req;
 
     /* the response being written */
@@ -192,6 +193,30 @@ static int status_has_body(int status)
 static void timer_set(struct gw_http_conn *c, unsigned ms)
 {
     uv_timer_start(&c->timer, on_timer, ms, 0);
+}
+
+/* A body must keep coming (no silence longer than the body timeout) and
+ * come whole by a deadline set from its size at MIN_BODY_RATE, so that a
+ * client trickling a byte now and then cannot hold a connection. */
+#define MIN_BODY_RATE (64u << 10) /* bytes per second */
+
+static void body_deadline_set(struct gw_http_conn *c, uint64_t size)
+{
+    uint64_t ms = size / (MIN_BODY_RATE / 1000);
+
+    if (ms < c->srv->cfg.body_timeout_ms)
+        ms = c->srv->cfg.body_timeout_ms;
+    c->body_deadline = uv_now(c->srv->loop) + ms;
+}
+
+static void body_timer_set(struct gw_http_conn *c)
+{
+    uint64_t now = uv_now(c->srv->loop);
+    uint64_t left = c->body_deadline > now ? c->body_deadline - now : 1;
+
+    timer_set(c, left < c->srv->cfg.body_timeout_ms
+                     ? (unsigned)left
+                     : c->srv->cfg.body_timeout_ms);
 }
 
 static struct gw_http_conn *parser_conn(llhttp_t *p)
@@ -526,7 +551,8 @@ static int on_headers_complete(llhttp_t *p)
     if (clen && body_room(p, (size_t)clen))
         return HPE_USER;
     c->state = CS_BODY;
-    timer_set(c, cfg->body_timeout_ms);
+    body_deadline_set(c, clen ? clen : c->body_max);
+    body_timer_set(c);
     return 0;
 }
 
@@ -676,7 +702,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     if (c->state == CS_DRAIN)
         return;
     if (c->state == CS_BODY)
-        timer_set(c, c->srv->cfg.body_timeout_ms);
+        body_timer_set(c);
     conn_parse(c);
 }
 

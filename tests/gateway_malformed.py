@@ -224,6 +224,12 @@ cases = [
                                             b"Host: t\r\n\r\n")]),
     ("slow_body", [req(b"POST /healthz HTTP/1.1",
                        H + b"Content-Length: 10\r\n", b"abc")], {408}),
+    # never silent for the 1 s body timeout, but 20 bytes in 5 s is far
+    # under the minimum rate: 408 when the whole body is due (1 s), not
+    # an answer once the last byte is in
+    ("trickled_body", [req(b"POST /healthz HTTP/1.1",
+                           H + b"Content-Length: 20\r\n", b"a")] +
+     [(0.25, b"b")] * 19, {408}, 12),
     ("idle_connection", []),
     # not HTTP/1.x at all
     ("binary_garbage", [bytes(rng.randrange(256) for _ in range(4096))]),
