@@ -67,21 +67,6 @@ static int part(struct st *st, const char *id, int n, const char *text,
     return st_part_put(st, "bkt", "big", id, n, text, strlen(text), out);
 }
 
-static int deploy(struct st *st, const char *name, const char *config)
-{
-    struct st_function fn = {0};
-    int rc;
-
-    snprintf(fn.name, sizeof(fn.name), "%s", name);
-    rc = st_image_put(st, "img", 3, fn.image_sha);
-    if (rc < 0)
-        return rc;
-    fn.memory_mib = 8;
-    fn.timeout_ms = 1000;
-    fn.config_json = (char *)config;
-    return st_function_deploy(st, &fn);
-}
-
 struct names {
     char text[512];
     char first_id[ST_UPLOAD_ID]; /* of the first upload listed */
@@ -114,9 +99,9 @@ static int test_complete(void)
 
     CHECK_RC(st_open(&st, dir), 0);
     CHECK_RC(st_bucket_create(st, "bkt"), 0);
-    CHECK_RC(deploy(st, "fn",
-                    "{\"triggers\":[{\"kind\":\"object\","
-                    "\"bucket\":\"bkt\"}]}"),
+    CHECK_RC(tl_store_deploy(st, "fn",
+                             "{\"triggers\":[{\"kind\":\"object\","
+                             "\"bucket\":\"bkt\"}]}"),
              0);
     CHECK_RC(st_upload_create(st, "bkt", "big", &text, id), 0);
     CHECK(count_files(dir, "uploads") == 1, "no folder for the upload");

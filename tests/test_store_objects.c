@@ -50,23 +50,6 @@ static int count_bodies(const char *dir)
     return n;
 }
 
-/* Deploys `name` with the given config; the image is a placeholder (the
- * store does not look inside). */
-static int deploy(struct st *st, const char *name, const char *config)
-{
-    struct st_function fn = {0};
-    int rc;
-
-    snprintf(fn.name, sizeof(fn.name), "%s", name);
-    rc = st_image_put(st, "img", 3, fn.image_sha);
-    if (rc < 0)
-        return rc;
-    fn.memory_mib = 8;
-    fn.timeout_ms = 1000;
-    fn.config_json = (char *)config;
-    return st_function_deploy(st, &fn);
-}
-
 static int test_names(void)
 {
     int ok = -1;
@@ -260,21 +243,21 @@ static int test_events_route(void)
 
     CHECK_RC(st_open(&st, dir), 0);
     CHECK_RC(st_bucket_create(st, "inbox"), 0);
-    CHECK_RC(deploy(st, "txt",
-                    "{\"triggers\":[{\"kind\":\"object\","
-                    "\"bucket\":\"inbox\",\"prefix\":\"docs/\","
-                    "\"suffix\":\".txt\",\"events\":[\"put\"]}]}"),
+    CHECK_RC(tl_store_deploy(st, "txt",
+                             "{\"triggers\":[{\"kind\":\"object\","
+                             "\"bucket\":\"inbox\",\"prefix\":\"docs/\","
+                             "\"suffix\":\".txt\",\"events\":[\"put\"]}]}"),
              0);
-    CHECK_RC(deploy(st, "all",
-                    "{\"triggers\":[{\"kind\":\"object\","
-                    "\"bucket\":\"inbox\",\"events\":[\"put\","
-                    "\"delete\"]}]}"),
+    CHECK_RC(tl_store_deploy(st, "all",
+                             "{\"triggers\":[{\"kind\":\"object\","
+                             "\"bucket\":\"inbox\",\"events\":[\"put\","
+                             "\"delete\"]}]}"),
              0);
-    CHECK_RC(deploy(st, "other",
-                    "{\"triggers\":[{\"kind\":\"object\","
-                    "\"bucket\":\"out\"}]}"),
+    CHECK_RC(tl_store_deploy(st, "other",
+                             "{\"triggers\":[{\"kind\":\"object\","
+                             "\"bucket\":\"out\"}]}"),
              0);
-    CHECK_RC(deploy(st, "broken", "not json"), 0);
+    CHECK_RC(tl_store_deploy(st, "broken", "not json"), 0);
 
     CHECK_RC(put(st, "inbox", "docs/a.txt", "hello", &ev), 0);
     CHECK(ev == 2, "%d events for docs/a.txt", ev);
@@ -308,9 +291,9 @@ static int test_events_lifecycle(void)
 
     CHECK_RC(st_open(&st, dir), 0);
     CHECK_RC(st_bucket_create(st, "inbox"), 0);
-    CHECK_RC(deploy(st, "f",
-                    "{\"triggers\":[{\"kind\":\"object\","
-                    "\"bucket\":\"inbox\",\"events\":[\"put\"]}]}"),
+    CHECK_RC(tl_store_deploy(st, "f",
+                             "{\"triggers\":[{\"kind\":\"object\","
+                             "\"bucket\":\"inbox\",\"events\":[\"put\"]}]}"),
              0);
     CHECK_RC(put(st, "inbox", "k", "hello", NULL), 0);
     now = now_ms();
@@ -365,9 +348,9 @@ static int test_events_enqueue(void)
     int queued = -1, ok = -1;
 
     CHECK_RC(st_open(&st, dir), 0);
-    CHECK_RC(deploy(st, "f",
-                    "{\"triggers\":[{\"kind\":\"object\","
-                    "\"bucket\":\"ext\",\"suffix\":\".txt\"}]}"),
+    CHECK_RC(tl_store_deploy(st, "f",
+                             "{\"triggers\":[{\"kind\":\"object\","
+                             "\"bucket\":\"ext\",\"suffix\":\".txt\"}]}"),
              0);
     CHECK_RC(st_events_enqueue(st, in, 3, &queued), 0);
     CHECK(queued == 1, "queued %d, want 1 (puts only by default)", queued);
