@@ -290,6 +290,14 @@ void s3_error(struct s3_op *op, int status, const char *code,
     gw_reply_header(op->rep, "Content-Type", "application/xml");
 }
 
+void s3_not_found(struct s3_op *op, const char *bucket, const char *code)
+{
+    s3_error(op, 404,
+             st_bucket_exists(op->st, bucket) == -ENOENT ? "NoSuchBucket"
+                                                         : code,
+             NULL);
+}
+
 void s3_store_error(struct s3_op *op, int rc)
 {
     char msg[96];

@@ -53,6 +53,9 @@ void s3_error(struct s3_op *op, int status, const char *code,
               const char *message);
 /* Maps a store errno to an S3 error (NoSuchBucket, InternalError, ...). */
 void s3_store_error(struct s3_op *op, int rc);
+/* 404: NoSuchBucket if `bucket` is missing, else `code` (NoSuchKey,
+ * NoSuchUpload): what -ENOENT from the store meant. */
+void s3_not_found(struct s3_op *op, const char *bucket, const char *code);
 /* Sends xml (taken over; its errors become a 500) as application/xml. */
 void s3_xml_reply(struct s3_op *op, int status, struct gw_buf *xml);
 void s3_empty_reply(struct s3_op *op, int status);

@@ -69,19 +69,10 @@ static int s3_part_number(struct s3_op *op)
     return (int)n;
 }
 
-/* -ENOENT from an upload call: the bucket or the upload is missing. */
-static void s3_upload_missing(struct s3_op *op)
-{
-    if (st_bucket_exists(op->st, op->bucket) == -ENOENT)
-        s3_error(op, 404, "NoSuchBucket", NULL);
-    else
-        s3_error(op, 404, "NoSuchUpload", NULL);
-}
-
 static void s3_upload_error(struct s3_op *op, int rc)
 {
     if (rc == -ENOENT || rc == -EINVAL)
-        s3_upload_missing(op);
+        s3_not_found(op, op->bucket, "NoSuchUpload");
     else
         s3_store_error(op, rc);
 }
@@ -255,9 +246,7 @@ static int s3_copy_part_read(struct s3_op *op, const char *source, char **data,
     }
     rc = st_object_open(op->st, sb, sk, &src, &fd);
     if (rc == -ENOENT || rc == -EINVAL)
-        s3_error(op, 404,
-                 st_bucket_exists(op->st, sb) ? "NoSuchBucket" : "NoSuchKey",
-                 NULL);
+        s3_not_found(op, sb, "NoSuchKey");
     else if (rc < 0)
         s3_store_error(op, rc);
     free(sb);

@@ -132,15 +132,6 @@ void s3_checksum_reply(struct s3_op *op)
                         op->cksum_b64);
 }
 
-/* -ENOENT from an object call: the bucket or only the key is missing. */
-static void s3_missing(struct s3_op *op)
-{
-    if (st_bucket_exists(op->st, op->bucket) == -ENOENT)
-        s3_error(op, 404, "NoSuchBucket", NULL);
-    else
-        s3_error(op, 404, "NoSuchKey", NULL);
-}
-
 /* ---- Writes ------------------------------------------------------------- */
 
 static void s3_put_result(struct s3_op *op, int rc)
@@ -326,9 +317,7 @@ void s3_object_copy(struct s3_op *op, const char *source)
     }
     rc = s3_copy_read(op, sb, sk, &src, &data);
     if (rc == -ENOENT)
-        s3_error(op, 404,
-                 st_bucket_exists(op->st, sb) ? "NoSuchBucket" : "NoSuchKey",
-                 NULL);
+        s3_not_found(op, sb, "NoSuchKey");
     else if (rc == -EFBIG)
         s3_error(op, 400, "EntityTooLarge", NULL);
     else if (rc < 0)
@@ -482,7 +471,7 @@ void s3_object_get(struct s3_op *op)
 
     rc = st_object_open(op->st, op->bucket, op->key, &o, &fd);
     if (rc == -ENOENT || rc == -EINVAL) {
-        s3_missing(op);
+        s3_not_found(op, op->bucket, "NoSuchKey");
         return;
     }
     if (rc < 0) {
@@ -509,7 +498,7 @@ void s3_object_acl(struct s3_op *op, const char *xml)
     int rc = st_object_get(op->st, op->bucket, op->key, &o);
 
     if (rc == -ENOENT || rc == -EINVAL) {
-        s3_missing(op);
+        s3_not_found(op, op->bucket, "NoSuchKey");
         return;
     }
     if (rc < 0) {

@@ -244,11 +244,7 @@ int s3_tags_header(struct s3_op *op, char **tags)
 static void s3_tags_store_error(struct s3_op *op, int rc)
 {
     if (rc == -ENOENT || rc == -EINVAL)
-        s3_error(op, 404,
-                 st_bucket_exists(op->st, op->bucket) == -ENOENT
-                     ? "NoSuchBucket"
-                     : "NoSuchKey",
-                 NULL);
+        s3_not_found(op, op->bucket, "NoSuchKey");
     else
         s3_store_error(op, rc);
 }
