@@ -479,38 +479,31 @@ static int handle_expect(llhttp_t *p)
 
 /* RFC 9112 3.2: an HTTP/1.1 request has exactly one Host header, and no
  * request has two. */
-static int host_ok(const struct gw_http_conn *c)
+/* The fields that decide how a request is read: exactly one Host (HTTP/1.1;
+ * at most one in 1.0), and no Transfer-Encoding llhttp did not frame the
+ * body by (an empty one): a proxy in front may frame by it, so the request
+ * is refused rather than framed by Content-Length (request smuggling).
+ * Returns NULL or what is wrong. */
+static const char *framing_fields(const struct gw_http_conn *c)
 {
     const char *h = c->hdrs.data, *end = h + c->hdrs.len;
-    unsigned n = 0;
+    unsigned hosts = 0;
+    int te = 0;
 
     while (h && h < end) {
         if (strcmp(h, "host") == 0)
-            n++;
+            hosts++;
+        else if (strcmp(h, "transfer-encoding") == 0)
+            te = 1;
         h += strlen(h) + 1;
         h += strlen(h) + 1;
     }
-    if (c->parser.http_major == 1 && c->parser.http_minor >= 1)
-        return n == 1;
-    return n <= 1;
-}
-
-/* A Transfer-Encoding header llhttp did not act on (an empty one): a
- * proxy in front may frame the body by it, so the request is refused
- * rather than framed by Content-Length (request smuggling). */
-static int te_unframed(const struct gw_http_conn *c)
-{
-    const char *h = c->hdrs.data, *end = h + c->hdrs.len;
-
-    if (c->parser.flags & F_CHUNKED)
-        return 0;
-    while (h && h < end) {
-        if (strcmp(h, "transfer-encoding") == 0)
-            return 1;
-        h += strlen(h) + 1;
-        h += strlen(h) + 1;
-    }
-    return 0;
+    if (c->parser.http_major == 1 && c->parser.http_minor >= 1 ? hosts != 1
+                                                               : hosts > 1)
+        return "a request needs exactly one Host header";
+    if (te && !(c->parser.flags & F_CHUNKED))
+        return "Transfer-Encoding other than chunked";
+    return NULL;
 }
 
 static int on_headers_complete(llhttp_t *p)
@@ -519,15 +512,14 @@ static int on_headers_complete(llhttp_t *p)
     struct gw_http_req *r = &c->req;
     const struct gw_http_config *cfg = &c->srv->cfg;
     uint64_t clen = (p->flags & F_CONTENT_LENGTH) ? p->content_length : 0;
+    const char *bad;
 
     if (split_target(c))
         return fail_cb(p, 400, "malformed request target");
     if (p->http_major != 1)
         return fail_cb(p, 400, "only HTTP/1.0 and HTTP/1.1 are served");
-    if (!host_ok(c))
-        return fail_cb(p, 400, "a request needs exactly one Host header");
-    if (te_unframed(c))
-        return fail_cb(p, 400, "Transfer-Encoding other than chunked");
+    if ((bad = framing_fields(c)))
+        return fail_cb(p, 400, bad);
     r->method_id = p->method;
     r->method = llhttp_method_name((llhttp_method_t)p->method);
     r->head = p->method == HTTP_HEAD;
