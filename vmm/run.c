@@ -534,7 +534,7 @@ static void call_end(struct vmm_call *c)
 static int call_begin(struct vmm_call *c, int wait)
 {
     struct vmm_result *res = c->res;
-    const struct vmm_image *img;
+    struct vmm_image *img = c->img;
     struct mf_boot *boot;
     uint64_t t1;
     int rc;
@@ -543,15 +543,14 @@ static int call_begin(struct vmm_call *c, int wait)
     c->t0 = vmm_now_ns();
     if (timer_setup() < 0)
         return set_error(res, VMM_EHOST, "cannot create timer");
-    rc = vmm_pool_take(c->vmm, c->img, wait, &c->vm);
+    rc = vmm_pool_take(c->vmm, img, wait, &c->vm);
     if (rc == -EAGAIN && !wait)
         return rc;
     if (rc < 0)
         return set_error(res, VMM_EHOST, "cannot create VM");
-    img = c->img;
     t1 = vmm_now_ns();
     res->t.wait = t1 - c->t0;
-    rc = vmm_vm_load(c->vm, c->img);
+    rc = vmm_vm_load(c->vm, img);
     if (rc) {
         set_error(res, VMM_EHOST, "loading VM: %s", strerror(-rc));
         goto bury;
@@ -565,7 +564,7 @@ static int call_begin(struct vmm_call *c, int wait)
         goto bury;
     }
     boot->trigger = c->rq->trigger;
-    fill_boot(c->vmm, c->vm, c->img, boot);
+    fill_boot(c->vmm, c->vm, img, boot);
     c->limit_ms = c->rq->timeout_ms ? c->rq->timeout_ms : 1000;
     c->tsc_entry = vmm_rdtsc();
     t1 = vmm_now_ns();
